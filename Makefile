@@ -1,0 +1,123 @@
+# sigboot: one non-recursive Makefile (STYLE.md). `make help` lists the targets.
+
+CC       ?= cc
+BUILD    ?= build
+PKGS     := libcurl libcjson libcrypto zlib
+DEPS_OK  := $(shell pkg-config --exists $(PKGS) 2>/dev/null && echo yes)
+
+WARN     := -Wall -Wextra -Werror -Wformat=2 -Wconversion -Wshadow -Wcast-qual \
+            -Wwrite-strings -Wstrict-prototypes -Wmissing-prototypes -Wvla \
+            -Wnull-dereference -Wimplicit-fallthrough
+HARDEN   := -O2 -U_FORTIFY_SOURCE -D_FORTIFY_SOURCE=3 -fstack-protector-strong \
+            -fstack-clash-protection -fPIE
+ifeq ($(shell uname -m),x86_64)
+HARDEN   += -fcf-protection
+endif
+OPT      ?= $(HARDEN)
+CPPFLAGS += -D_GNU_SOURCE -Icommon -Iruntime-api -Iverify -Ibootstrap \
+            $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+CFLAGS   += -std=c11 -g $(WARN) $(OPT) -MMD -MP $(EXTRA_CFLAGS)
+LDFLAGS  += -pie -Wl,-z,relro,-z,now,-z,noexecstack $(EXTRA_LDFLAGS)
+LDLIBS   += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread
+
+# The library the bootstrap is made of (and that in-process C handlers link).
+# Signing code (verify/cli*.c, verify/sign*.c) never goes into it: the
+# bootstrap can verify but not sign (as minisign's VERIFY_ONLY).
+LIB_SRCS  := $(wildcard common/*.c runtime-api/*.c) \
+             $(filter-out verify/cli%.c verify/sign%.c,$(wildcard verify/*.c)) \
+             $(filter-out bootstrap/main.c,$(wildcard bootstrap/*.c))
+SIGN_SRCS := $(filter-out verify/cli.c,$(wildcard verify/cli_*.c verify/sign*.c))
+LIB_OBJS  := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
+SIGN_OBJS := $(SIGN_SRCS:%.c=$(BUILD)/obj/%.o)
+UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
+SAMPLE_BINS := $(BUILD)/samples/c-handler
+
+.PHONY: all deps test unit integration asan valgrind lint format demo bench layer clean help
+all: deps-check $(BUILD)/bootstrap $(BUILD)/sigboot $(BUILD)/libsigboot.a $(BUILD)/include/sigboot.h \
+     $(SAMPLE_BINS)
+
+help:
+	@echo "make            build build/bootstrap, build/sigboot, build/libsigboot.a"
+	@echo "make deps       install the Debian build dependencies (as root)"
+	@echo "make test       unit + integration tests"
+	@echo "make asan       the tests under ASan+UBSan (own build dir)"
+	@echo "make valgrind   the unit tests under valgrind"
+	@echo "make demo       sign the sample, run it, show Enforce and Warn on a tampered copy"
+	@echo "make bench      benchmarks (bench/)"
+	@echo "make layer      the static Lambda layer zips"
+	@echo "make lint       banned functions, clang-format"
+
+deps:
+	@sh tests/deps.sh
+
+deps-check:
+	@[ "$(DEPS_OK)" = yes ] || { echo "error: build dependencies missing; run 'make deps'" >&2; exit 2; }
+.PHONY: deps-check
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+
+$(BUILD)/libsigboot.a: $(LIB_OBJS)
+	@mkdir -p $(@D)
+	rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/libsigboot-sign.a: $(SIGN_OBJS)
+	@mkdir -p $(@D)
+	rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/include/sigboot.h: bootstrap/sigboot.h
+	@mkdir -p $(@D)
+	cp $< $@
+
+$(BUILD)/bootstrap: $(BUILD)/obj/bootstrap/main.o $(BUILD)/libsigboot.a
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/sigboot: $(BUILD)/obj/verify/cli.o $(BUILD)/libsigboot-sign.a $(BUILD)/libsigboot.a
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/samples/c-handler: $(BUILD)/obj/samples/c-handler/handler.o $(BUILD)/libsigboot.a
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(BUILD)/libsigboot-sign.a $(BUILD)/libsigboot.a
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
+
+TOOL_BINS := $(patsubst tests/tools/%.c,$(BUILD)/tools/%,$(wildcard tests/tools/*.c))
+$(BUILD)/tools/%: $(BUILD)/obj/tests/tools/%.o $(BUILD)/libsigboot-sign.a $(BUILD)/libsigboot.a
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+test: deps all $(UNIT_BINS) $(TOOL_BINS)
+	@sh tests/run.sh $(BUILD)
+
+unit: all $(UNIT_BINS)
+	@sh tests/run.sh $(BUILD) unit
+
+integration: all $(TOOL_BINS)
+	@sh tests/run.sh $(BUILD) integration
+
+# Sanitizer build: its own tree, no FORTIFY, every report fatal.
+asan:
+	$(MAKE) BUILD=build/asan OPT="-O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all" \
+	        EXTRA_LDFLAGS="-fsanitize=address,undefined" test
+
+valgrind: all $(UNIT_BINS)
+	@SB_VALGRIND=1 sh tests/run.sh $(BUILD) unit
+
+lint:
+	@sh tests/lint.sh
+
+demo: deps all
+	@sh samples/demo.sh $(BUILD)
+
+bench: all
+	@sh bench/run.sh $(BUILD)
+
+clean:
+	rm -rf $(BUILD)
+
+-include $(wildcard layer/*.mk)
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

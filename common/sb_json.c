@@ -1,0 +1,273 @@
+#include "sb_json.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+bool sb_utf8_is_valid(const unsigned char *s, size_t n)
+{
+    size_t i = 0;
+    while (i < n) {
+        unsigned char c = s[i];
+        size_t need;
+        uint32_t cp;
+        size_t k;
+
+        if (c < 0x80) {
+            i++;
+            continue;
+        }
+        if (c >= 0xc2 && c <= 0xdf) {
+            need = 1;
+            cp = c & 0x1fu;
+        } else if (c >= 0xe0 && c <= 0xef) {
+            need = 2;
+            cp = c & 0x0fu;
+        } else if (c >= 0xf0 && c <= 0xf4) {
+            need = 3;
+            cp = c & 0x07u;
+        } else {
+            return false;
+        }
+        if (need > n - i - 1)
+            return false;
+        for (k = 1; k <= need; k++) {
+            unsigned char cc = s[i + k];
+            if ((cc & 0xc0) != 0x80)
+                return false;
+            cp = (cp << 6) | (cc & 0x3fu);
+        }
+        if ((need == 2 && cp < 0x800) || (need == 3 && cp < 0x10000) || cp > 0x10ffff ||
+            (cp >= 0xd800 && cp <= 0xdfff))
+            return false;
+        i += need + 1;
+    }
+    return true;
+}
+
+/* Scan the raw text before cJSON sees it: NUL bytes, \u0000 escapes inside
+ * strings, and nesting depth. cJSON's own checks cover the grammar. */
+static int prescan(const char *p, size_t len, const char *what, struct sb_err *err)
+{
+    size_t i;
+    int depth = 0;
+    bool in_str = false;
+
+    for (i = 0; i < len; i++) {
+        char c = p[i];
+        if (c == '\0')
+            return sb_err_set(err, SB_E_PARSE, "%s: NUL byte at offset %zu", what, i);
+        if (in_str) {
+            if (c == '\\') {
+                if (i + 1 >= len)
+                    break;
+                if (p[i + 1] == 'u' && len - i >= 6 && memcmp(p + i + 2, "0000", 4) == 0)
+                    return sb_err_set(err, SB_E_PARSE, "%s: \\u0000 in a string at offset %zu",
+                                      what, i);
+                i++;
+            } else if (c == '"') {
+                in_str = false;
+            }
+            continue;
+        }
+        if (c == '"') {
+            in_str = true;
+        } else if (c == '{' || c == '[') {
+            if (++depth > SB_JSON_MAX_DEPTH)
+                return sb_err_set(err, SB_E_PARSE, "%s: nested deeper than %d", what,
+                                  SB_JSON_MAX_DEPTH);
+        } else if (c == '}' || c == ']') {
+            depth--;
+        }
+    }
+    return 0;
+}
+
+static int cmp_key_ci(const void *a, const void *b)
+{
+    const char *ka = *(const char *const *)a;
+    const char *kb = *(const char *const *)b;
+    return strcasecmp(ka, kb);
+}
+
+/* Reject objects with keys equal ignoring ASCII case, at every depth.
+ * Sorting keeps a hostile object with many keys at O(n log n). */
+static int check_keys(const cJSON *node, const char *what, struct sb_err *err)
+{
+    const cJSON *c;
+    if (cJSON_IsObject(node)) {
+        size_t n = 0;
+        size_t i;
+        const char **keys;
+        int rc = 0;
+
+        for (c = node->child; c != NULL; c = c->next)
+            n++;
+        if (n > 1) {
+            keys = malloc(n * sizeof(*keys));
+            if (keys == NULL)
+                return sb_err_set(err, SB_E_NOMEM, "%s: out of memory", what);
+            i = 0;
+            for (c = node->child; c != NULL; c = c->next)
+                keys[i++] = c->string;
+            qsort(keys, n, sizeof(*keys), cmp_key_ci);
+            for (i = 1; i < n; i++) {
+                if (strcasecmp(keys[i - 1], keys[i]) == 0) {
+                    rc = sb_err_set(err, SB_E_PARSE, "%s: duplicate key \"%.60s\"", what,
+                                    keys[i]);
+                    break;
+                }
+            }
+            free(keys);
+            if (rc != 0)
+                return rc;
+        }
+    }
+    if (cJSON_IsObject(node) || cJSON_IsArray(node)) {
+        for (c = node->child; c != NULL; c = c->next) {
+            if (check_keys(c, what, err) != 0)
+                return -1;
+        }
+    }
+    return 0;
+}
+
+cJSON *sb_json_parse(const char *p, size_t len, const char *what, struct sb_err *err)
+{
+    cJSON *root;
+    const char *end = NULL;
+    size_t off;
+
+    if (len == 0)
+        return sb_err_set(err, SB_E_PARSE, "%s: empty document", what), NULL;
+    if (!sb_utf8_is_valid((const unsigned char *)p, len))
+        return sb_err_set(err, SB_E_PARSE, "%s: not valid UTF-8", what), NULL;
+    if (prescan(p, len, what, err) != 0)
+        return NULL;
+    root = cJSON_ParseWithLengthOpts(p, len, &end, 0);
+    if (root == NULL) {
+        off = end != NULL && end >= p ? (size_t)(end - p) : 0;
+        sb_err_set(err, SB_E_PARSE, "%s: invalid JSON near offset %zu", what, off);
+        return NULL;
+    }
+    off = (size_t)(end - p);
+    while (off < len && (p[off] == ' ' || p[off] == '\t' || p[off] == '\n' || p[off] == '\r'))
+        off++;
+    if (off != len) {
+        cJSON_Delete(root);
+        sb_err_set(err, SB_E_PARSE, "%s: trailing bytes after the JSON value at offset %zu", what,
+                   off);
+        return NULL;
+    }
+    if (check_keys(root, what, err) != 0) {
+        cJSON_Delete(root);
+        return NULL;
+    }
+    return root;
+}
+
+const cJSON *sb_json_get(const cJSON *obj, const char *key)
+{
+    if (!cJSON_IsObject(obj))
+        return NULL;
+    return cJSON_GetObjectItemCaseSensitive(obj, key);
+}
+
+int sb_json_only_keys(const cJSON *obj, const char *const *allowed, size_t n, const char *what,
+                      struct sb_err *err)
+{
+    const cJSON *c;
+    for (c = obj->child; c != NULL; c = c->next) {
+        size_t i;
+        for (i = 0; i < n; i++) {
+            if (strcmp(c->string, allowed[i]) == 0)
+                break;
+        }
+        if (i == n)
+            return sb_err_set(err, SB_E_PARSE, "%s: unknown key \"%.60s\"", what, c->string);
+    }
+    return 0;
+}
+
+static const cJSON *member(const cJSON *obj, const char *key, bool required, const char *what,
+                           struct sb_err *err, int *rc)
+{
+    const cJSON *v = sb_json_get(obj, key);
+    *rc = 0;
+    if (v == NULL && required)
+        *rc = sb_err_set(err, SB_E_PARSE, "%s: missing \"%s\"", what, key);
+    return v;
+}
+
+int sb_json_str(const cJSON *obj, const char *key, bool required, const char **out,
+                const char *what, struct sb_err *err)
+{
+    int rc;
+    const cJSON *v = member(obj, key, required, what, err, &rc);
+    *out = NULL;
+    if (v == NULL)
+        return rc;
+    if (!cJSON_IsString(v) || v->valuestring == NULL)
+        return sb_err_set(err, SB_E_PARSE, "%s: \"%s\" must be a string", what, key);
+    *out = v->valuestring;
+    return 0;
+}
+
+int sb_json_int(const cJSON *obj, const char *key, bool required, int64_t min, int64_t max,
+                int64_t *out, const char *what, struct sb_err *err)
+{
+    int rc;
+    const cJSON *v = member(obj, key, required, what, err, &rc);
+    double d;
+    if (v == NULL)
+        return rc;
+    if (!cJSON_IsNumber(v))
+        return sb_err_set(err, SB_E_PARSE, "%s: \"%s\" must be a number", what, key);
+    d = v->valuedouble;
+    if (!(d >= (double)min && d <= (double)max) || d != (double)(int64_t)d)
+        return sb_err_set(err, SB_E_PARSE, "%s: \"%s\" must be an integer in [%lld, %lld]", what,
+                          key, (long long)min, (long long)max);
+    *out = (int64_t)d;
+    return 0;
+}
+
+int sb_json_bool(const cJSON *obj, const char *key, bool required, bool *out, const char *what,
+                 struct sb_err *err)
+{
+    int rc;
+    const cJSON *v = member(obj, key, required, what, err, &rc);
+    if (v == NULL)
+        return rc;
+    if (!cJSON_IsBool(v))
+        return sb_err_set(err, SB_E_PARSE, "%s: \"%s\" must be true or false", what, key);
+    *out = cJSON_IsTrue(v);
+    return 0;
+}
+
+int sb_json_array(const cJSON *obj, const char *key, bool required, const cJSON **out,
+                  const char *what, struct sb_err *err)
+{
+    int rc;
+    const cJSON *v = member(obj, key, required, what, err, &rc);
+    *out = NULL;
+    if (v == NULL)
+        return rc;
+    if (!cJSON_IsArray(v))
+        return sb_err_set(err, SB_E_PARSE, "%s: \"%s\" must be an array", what, key);
+    *out = v;
+    return 0;
+}
+
+int sb_json_object(const cJSON *obj, const char *key, bool required, const cJSON **out,
+                   const char *what, struct sb_err *err)
+{
+    int rc;
+    const cJSON *v = member(obj, key, required, what, err, &rc);
+    *out = NULL;
+    if (v == NULL)
+        return rc;
+    if (!cJSON_IsObject(v))
+        return sb_err_set(err, SB_E_PARSE, "%s: \"%s\" must be an object", what, key);
+    *out = v;
+    return 0;
+}

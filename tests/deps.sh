@@ -1,0 +1,21 @@
+#!/bin/sh
+# Install the Debian packages sigboot's dev build and tests need, when missing.
+# As root it runs apt-get; otherwise it prints the exact command and fails.
+set -eu
+PKGS="build-essential pkg-config libcurl4-openssl-dev libcjson-dev libssl-dev libcmocka-dev zlib1g-dev \
+python3 openssl zip unzip strace"
+missing=""
+for p in $PKGS; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+cmd="apt-get install -y --no-install-recommends$missing"
+if [ "$(id -u)" -ne 0 ]; then
+    echo "error: missing build dependencies; run as root: apt-get update && $cmd" >&2
+    exit 2
+fi
+echo "deps: installing$missing"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq >/dev/null
+# shellcheck disable=SC2086
+apt-get install -y -qq --no-install-recommends $missing >/dev/null
