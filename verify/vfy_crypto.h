@@ -1,0 +1,15 @@
+/* vfy_crypto.h: libcrypto initialisation for the verifier, the CLI and tests.
+ *
+ * vfy_crypto_init runs OPENSSL_init_crypto(OPENSSL_INIT_NO_LOAD_CONFIG): the
+ * verifier must not read an openssl.cnf named by the environment
+ * (OPENSSL_CONF), which could load other providers or change defaults in the
+ * process that decides whether code runs. Call it once, first, from main (and
+ * from each test binary) before any vfy_ function that uses libcrypto.
+ * Returns 0, or -1 when libcrypto cannot be initialised. Implemented in
+ * vfy_key.c; owned by verify/. */
+#ifndef VFY_CRYPTO_H
+#define VFY_CRYPTO_H
+
+int vfy_crypto_init(void) __attribute__((warn_unused_result));
+
+#endif
