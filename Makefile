@@ -33,7 +33,7 @@ UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 SAMPLE_BINS := $(BUILD)/samples/c-handler
 
-.PHONY: all deps test unit integration asan valgrind lint format demo bench layer clean help
+.PHONY: all deps test check unit integration asan valgrind lint format demo bench layer clean help
 all: deps-check $(BUILD)/bootstrap $(BUILD)/sigboot $(BUILD)/libsigboot.a $(BUILD)/include/sigboot.h \
      $(SAMPLE_BINS)
 
@@ -54,6 +54,8 @@ deps:
 deps-check:
 	@[ "$(DEPS_OK)" = yes ] || { echo "error: build dependencies missing; run 'make deps'" >&2; exit 2; }
 .PHONY: deps-check
+# Keep objects that only pattern rules need (test tools, samples).
+.SECONDARY:
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(@D)
@@ -90,7 +92,12 @@ $(BUILD)/tools/%: $(BUILD)/obj/tests/tools/%.o $(BUILD)/libsigboot-sign.a $(BUIL
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-test: deps all $(UNIT_BINS) $(TOOL_BINS)
+# deps first, then a fresh make: pkg-config flags are read when make starts,
+# so a machine that just got its -dev packages needs a second invocation.
+test: deps
+	@$(MAKE) --no-print-directory check
+
+check: all $(UNIT_BINS) $(TOOL_BINS)
 	@sh tests/run.sh $(BUILD)
 
 unit: all $(UNIT_BINS)
@@ -100,9 +107,10 @@ integration: all $(TOOL_BINS)
 	@sh tests/run.sh $(BUILD) integration
 
 # Sanitizer build: its own tree, no FORTIFY, every report fatal.
-asan:
-	$(MAKE) BUILD=build/asan OPT="-O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all" \
-	        EXTRA_LDFLAGS="-fsanitize=address,undefined" test
+asan: deps
+	@$(MAKE) --no-print-directory BUILD=build/asan \
+	        OPT="-O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all" \
+	        EXTRA_LDFLAGS="-fsanitize=address,undefined" check
 
 valgrind: all $(UNIT_BINS)
 	@SB_VALGRIND=1 sh tests/run.sh $(BUILD) unit
@@ -110,7 +118,8 @@ valgrind: all $(UNIT_BINS)
 lint:
 	@sh tests/lint.sh
 
-demo: deps all
+demo: deps
+	@$(MAKE) --no-print-directory all
 	@sh samples/demo.sh $(BUILD)
 
 bench: all

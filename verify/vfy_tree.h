@@ -25,12 +25,12 @@
 /* Limits (documented in docs/limits.md). Lambda allows 250 MB unzipped. */
 #define VFY_MAX_FILES 100000u
 #define VFY_MAX_DEPTH 64u
-#define VFY_MAX_NAME 1024u          /* bytes in a relative path */
-#define VFY_MAX_COMPONENT 255u      /* bytes in one path component */
-#define VFY_MAX_TOTAL (1ull << 30)  /* bytes in all regular files */
-#define VFY_MAX_SIGFILE (64u << 20) /* the signature file */
-#define VFY_MAX_LINK 1024u          /* bytes in a symlink target */
-#define VFY_MAX_DIRS 100000u        /* directories walked (they are not entries) */
+#define VFY_MAX_NAME 1024u                         /* bytes in a relative path */
+#define VFY_MAX_COMPONENT 255u                     /* bytes in one path component */
+#define VFY_MAX_TOTAL (1ull << 30)                 /* bytes in all regular files */
+#define VFY_MAX_SIGFILE (64u << 20)                /* the signature file */
+#define VFY_MAX_LINK 1024u                         /* bytes in a symlink target */
+#define VFY_MAX_DIRS 100000u                       /* directories walked (they are not entries) */
 #define VFY_MAX_ZIP ((1ull << 30) + (64ull << 20)) /* bytes in a zip file */
 
 enum vfy_kind { VFY_FILE = 1, VFY_SYMLINK = 2 };
@@ -38,10 +38,10 @@ enum vfy_kind { VFY_FILE = 1, VFY_SYMLINK = 2 };
 struct vfy_entry {
     char *name; /* owned; NUL-terminated, no NUL inside */
     enum vfy_kind kind;
-    bool exec;                 /* VFY_FILE: any execute bit set */
-    uint64_t size;             /* VFY_FILE: bytes hashed */
-    unsigned char sha256[32];  /* VFY_FILE: digest of the content */
-    char *target;              /* VFY_SYMLINK: owned link target, else NULL */
+    bool exec;                /* VFY_FILE: any execute bit set */
+    uint64_t size;            /* VFY_FILE: bytes hashed */
+    unsigned char sha256[32]; /* VFY_FILE: digest of the content */
+    char *target;             /* VFY_SYMLINK: owned link target, else NULL */
 };
 
 struct vfy_tree {
@@ -64,12 +64,15 @@ int vfy_tree_scan_dir(const char *root, const struct vfy_scan_opts *opts, struct
                       struct sb_err *err) __attribute__((warn_unused_result));
 
 /* Scan a zip file's entries without extracting: the same entries a directory
- * scan of its extraction would give. Refuses names with "..", absolute paths,
- * duplicates, case or Unicode-normalisation collisions, special files, and
- * malformed archives (SB_E_INTEGRITY / SB_E_PARSE). */
-int vfy_tree_scan_zip(const char *zip_path, const struct vfy_scan_opts *opts,
-                      struct vfy_tree **out, struct sb_err *err)
-    __attribute__((warn_unused_result));
+ * scan of its Info-ZIP unzip extraction would give. Refuses names with "..",
+ * absolute paths, duplicates, names equal after ASCII lowercasing (non-ASCII
+ * bytes are compared as they are), a file used as a directory, special files,
+ * bad CRCs, and malformed or ambiguous archives: trailing or prepended data,
+ * gaps or overlaps between entries, encryption, methods other than stored and
+ * deflate (SB_E_INTEGRITY / SB_E_PARSE / SB_E_LIMIT, naming the entry; the
+ * exact rules are at the top of vfy_zip.c). On failure *out is NULL. */
+int vfy_tree_scan_zip(const char *zip_path, const struct vfy_scan_opts *opts, struct vfy_tree **out,
+                      struct sb_err *err) __attribute__((warn_unused_result));
 
 /* Binary search by name; NULL if absent. */
 const struct vfy_entry *vfy_tree_find(const struct vfy_tree *t, const char *name);
