@@ -128,5 +128,5 @@ bench: all
 clean:
 	rm -rf $(BUILD)
 
--include $(wildcard layer/*.mk)
+-include $(wildcard layer/*.mk tests/fuzz/*.mk bench/*.mk)
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
