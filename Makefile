@@ -17,7 +17,7 @@ OPT      ?= $(HARDEN)
 CPPFLAGS += -D_GNU_SOURCE -Icommon -Iruntime-api -Iverify -Ibootstrap \
             $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 CFLAGS   += -std=c11 -g $(WARN) $(OPT) -MMD -MP $(EXTRA_CFLAGS)
-LDFLAGS  += -pie -Wl,-z,relro,-z,now,-z,noexecstack $(EXTRA_LDFLAGS)
+LDFLAGS  += -pie -Wl,-z,relro,-z,now,-z,noexecstack -Wl,--as-needed $(EXTRA_LDFLAGS)
 LDLIBS   += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread
 
 # The library the bootstrap is made of (and that in-process C handlers link).

@@ -15,16 +15,6 @@
 /* "DSSEv1" + 4 spaces + two 20-digit lengths. */
 #define PAE_OVERHEAD 64u
 
-static char *dup_n(const char *s, size_t n)
-{
-    char *d = malloc(n + 1);
-    if (d == NULL)
-        return NULL;
-    memcpy(d, s, n);
-    d[n] = '\0';
-    return d;
-}
-
 /* Refuse members that Sigstore defines but sigboot v1 cannot check, with a
  * reason that says so rather than "unknown key". */
 static int refuse_unsupported(const cJSON *obj, const char *const *keys, size_t n,
@@ -154,7 +144,7 @@ int vfy_bundle_parse(const char *p, size_t len, struct vfy_bundle **out, struct 
                    VFY_MAX_PAYLOAD_TYPE);
         goto out;
     }
-    b->payload_type = dup_n(str, strlen(str));
+    b->payload_type = strndup(str, strlen(str));
     if (b->payload_type == NULL) {
         sb_err_set(err, SB_E_NOMEM, "out of memory");
         goto out;
@@ -342,7 +332,7 @@ static int parse_subjects(const cJSON *arr, struct vfy_statement *st, struct sb_
             return sb_err_set(err, SB_E_PARSE,
                               "%s: subject[%zu]: sha256 is not 64 lowercase hex digits",
                               WHAT_STATEMENT, i);
-        st->subjects[i].name = dup_n(name, strlen(name));
+        st->subjects[i].name = strndup(name, strlen(name));
         if (st->subjects[i].name == NULL)
             return sb_err_set(err, SB_E_NOMEM, "out of memory");
         st->n_subjects = i + 1;
@@ -409,7 +399,7 @@ static int parse_executables(const cJSON *arr, struct vfy_statement *st, struct 
         if (!has_subject(st, name))
             return sb_err_set(err, SB_E_PARSE, "%s: executables[%zu] \"%.80s\" is not a subject",
                               WHAT_STATEMENT, i, name);
-        st->executables[i] = dup_n(name, strlen(name));
+        st->executables[i] = strndup(name, strlen(name));
         if (st->executables[i] == NULL)
             return sb_err_set(err, SB_E_NOMEM, "out of memory");
         st->n_executables = i + 1;
@@ -454,8 +444,8 @@ static int parse_symlinks(const cJSON *arr, struct vfy_statement *st, struct sb_
         if (tlen == 0 || tlen > VFY_MAX_LINK)
             return sb_err_set(err, SB_E_PARSE, "%s: symlinks[%zu]: target length out of range",
                               WHAT_STATEMENT, i);
-        st->symlinks[i].name = dup_n(name, strlen(name));
-        st->symlinks[i].target = dup_n(target, tlen);
+        st->symlinks[i].name = strndup(name, strlen(name));
+        st->symlinks[i].target = strndup(target, tlen);
         st->n_symlinks = i + 1;
         if (st->symlinks[i].name == NULL || st->symlinks[i].target == NULL)
             return sb_err_set(err, SB_E_NOMEM, "out of memory");

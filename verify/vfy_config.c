@@ -198,16 +198,6 @@ void vfy_config_free(struct vfy_config *cfg)
     free(cfg);
 }
 
-static char *dup_n(const char *s, size_t n)
-{
-    char *d = malloc(n + 1);
-    if (d == NULL)
-        return NULL;
-    memcpy(d, s, n);
-    d[n] = '\0';
-    return d;
-}
-
 /* Put the key path in front of a message from a helper (vfy_key, sb_time). */
 static int config_err(struct sb_err *err, const char *path, const struct sb_err *inner)
 {
@@ -273,7 +263,7 @@ static int parse_allowed(const cJSON *csc, const char *pre, struct vfy_config *c
             if (strcmp(cfg->allowed[j], it->valuestring) == 0)
                 return sb_err_set(err, SB_E_CONFIG, "%s[%zu]: duplicate ARN", path, i);
         }
-        cfg->allowed[i] = dup_n(it->valuestring, len);
+        cfg->allowed[i] = strndup(it->valuestring, len);
         if (cfg->allowed[i] == NULL)
             return sb_err_set(err, SB_E_NOMEM, "out of memory");
         cfg->n_allowed = i + 1;
@@ -389,9 +379,9 @@ static int parse_profile(const cJSON *prof, const char *path, struct vfy_profile
     if (!arn_parse(arn, len, &pp) || pp.ver_off == 0)
         return sb_err_set(err, SB_E_CONFIG,
                           "%s.profileVersionArn: not a signing-profile version ARN", path);
-    pr->arn = dup_n(arn, len);
-    pr->name = dup_n(arn + pp.name_off, pp.name_len);
-    pr->version = dup_n(arn + pp.ver_off, VFY_PROFILE_VERSION_LEN);
+    pr->arn = strndup(arn, len);
+    pr->name = strndup(arn + pp.name_off, pp.name_len);
+    pr->version = strndup(arn + pp.ver_off, VFY_PROFILE_VERSION_LEN);
     if (pr->arn == NULL || pr->name == NULL || pr->version == NULL)
         return sb_err_set(err, SB_E_NOMEM, "out of memory");
     if (sb_json_str(prof, "profileName", false, &s, path, err) != 0)
@@ -505,7 +495,7 @@ static int parse_revoked(const cJSON *rv, struct vfy_config *cfg, struct sb_err 
         if (job != NULL) {
             if (!vfy_job_id_is_valid(job, strlen(job)))
                 return sb_err_set(err, SB_E_CONFIG, "%s.signingJobId: not a lowercase UUID", path);
-            r->job_id = dup_n(job, strlen(job));
+            r->job_id = strndup(job, strlen(job));
             if (r->job_id == NULL)
                 return sb_err_set(err, SB_E_NOMEM, "out of memory");
         }

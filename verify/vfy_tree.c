@@ -16,6 +16,7 @@
  * enough of them (half of RLIMIT_NOFILE, at most 4096); past that a hashing
  * thread re-opens a directory from its nearest open ancestor, component by
  * component, again with O_NOFOLLOW and a (dev, ino) check. */
+#include "sb_json.h"
 #include "vfy_tree.h"
 
 #include <dirent.h>
@@ -81,47 +82,14 @@ void vfy_name_escape(char *out, size_t out_size, const char *p, size_t len)
 
 bool vfy_utf8_is_clean(const unsigned char *p, size_t len)
 {
-    size_t i = 0;
+    size_t i;
 
-    while (i < len) {
-        unsigned char c = p[i];
-        uint32_t cp;
-        size_t n;
-        size_t k;
-
-        if (c < 0x80) {
-            if (c < 0x20 || c == 0x7f)
-                return false;
-            i++;
-            continue;
-        }
-        if (c >= 0xc2 && c <= 0xdf) {
-            n = 1;
-            cp = c & 0x1fu;
-        } else if (c >= 0xe0 && c <= 0xef) {
-            n = 2;
-            cp = c & 0x0fu;
-        } else if (c >= 0xf0 && c <= 0xf4) {
-            n = 3;
-            cp = c & 0x07u;
-        } else {
-            return false; /* continuation byte, C0/C1 overlong lead, or > U+10FFFF */
-        }
-        if (n > len - i - 1)
+    if (!sb_utf8_is_valid(p, len))
+        return false;
+    for (i = 0; i < len; i++) {
+        /* C0 controls and DEL; C1 controls U+0080..U+009F are C2 80..C2 9F. */
+        if (p[i] < 0x20 || p[i] == 0x7f || (p[i] == 0xc2 && i + 1 < len && p[i + 1] <= 0x9f))
             return false;
-        for (k = 1; k <= n; k++) {
-            unsigned char cc = p[i + k];
-            if ((cc & 0xc0) != 0x80)
-                return false;
-            cp = (cp << 6) | (cc & 0x3fu);
-        }
-        if ((n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) || cp > 0x10ffff)
-            return false; /* overlong or out of range */
-        if (cp >= 0xd800 && cp <= 0xdfff)
-            return false; /* UTF-16 surrogate */
-        if (cp >= 0x80 && cp <= 0x9f)
-            return false; /* C1 control */
-        i += n + 1;
     }
     return true;
 }
