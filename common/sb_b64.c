@@ -23,9 +23,11 @@ int sb_b64_decode(const char *in, size_t len, struct sb_buf *out, struct sb_err 
     size_t i;
     size_t n = len;
     size_t pad = 0;
+    size_t start = out->len;
     int url = 0;
     unsigned int acc = 0;
     int bits = 0;
+    int rc = -1;
 
     /* Pick the alphabet from the first alphabet-specific symbol. */
     for (i = 0; i < len; i++) {
@@ -48,8 +50,10 @@ int sb_b64_decode(const char *in, size_t len, struct sb_buf *out, struct sb_err 
         return -1;
     for (i = 0; i < n; i++) {
         int v = b64_val((unsigned char)in[i], url);
-        if (v < 0)
-            return sb_err_set(err, SB_E_PARSE, "base64: invalid symbol at offset %zu", i);
+        if (v < 0) {
+            sb_err_set(err, SB_E_PARSE, "base64: invalid symbol at offset %zu", i);
+            goto out;
+        }
         acc = (acc << 6) | (unsigned int)v;
         bits += 6;
         if (bits >= 8) {
@@ -58,10 +62,18 @@ int sb_b64_decode(const char *in, size_t len, struct sb_buf *out, struct sb_err 
             acc &= (1u << bits) - 1;
         }
     }
-    if (acc != 0)
-        return sb_err_set(err, SB_E_PARSE, "base64: non-zero trailing bits");
+    if (acc != 0) {
+        sb_err_set(err, SB_E_PARSE, "base64: non-zero trailing bits");
+        goto out;
+    }
+    rc = 0;
+out:
+    /* On failure nothing is appended: drop the bytes decoded before the bad
+     * symbol (found by tests/fuzz/fuzz_b64.c). */
+    if (rc != 0)
+        out->len = start;
     out->p[out->len] = '\0';
-    return 0;
+    return rc;
 }
 
 int sb_b64_encode(const unsigned char *in, size_t len, struct sb_buf *out, struct sb_err *err)

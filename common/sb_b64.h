@@ -12,7 +12,8 @@
 
 #include "sb_buf.h"
 
-/* Append the decoding of (in, len) to out. Returns 0, or -1 with SB_E_PARSE. */
+/* Append the decoding of (in, len) to out. Returns 0, or -1 with SB_E_PARSE
+ * (SB_E_LIMIT past out's cap) and nothing appended. */
 int sb_b64_decode(const char *in, size_t len, struct sb_buf *out, struct sb_err *err)
     __attribute__((warn_unused_result));
 /* Append the padded standard encoding of (in, len) to out. */

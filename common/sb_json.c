@@ -224,7 +224,11 @@ int sb_json_int(const cJSON *obj, const char *key, bool required, int64_t min, i
     if (!cJSON_IsNumber(v))
         return sb_err_set(err, SB_E_PARSE, "%s: \"%s\" must be a number", what, key);
     d = v->valuedouble;
-    if (!(d >= (double)min && d <= (double)max) || d != (double)(int64_t)d)
+    /* First [-2^63, 2^63) in double, so that the cast is defined
+     * ((double)INT64_MAX rounds up to 2^63: found by tests/fuzz/fuzz_json.c),
+     * then the exact bounds on the integer. NaN fails the first test. */
+    if (!(d >= -9223372036854775808.0 && d < 9223372036854775808.0) || d != (double)(int64_t)d ||
+        (int64_t)d < min || (int64_t)d > max)
         return sb_err_set(err, SB_E_PARSE, "%s: \"%s\" must be an integer in [%lld, %lld]", what,
                           key, (long long)min, (long long)max);
     *out = (int64_t)d;

@@ -50,6 +50,19 @@ static int64_t month_days(int64_t y, int64_t m)
     return m == 2 && is_leap(y) ? 29 : days[m - 1];
 }
 
+/* Whole days before t and the seconds into its day, both rounded toward minus
+ * infinity, without the overflow of t - 86399 or days * 86400 near INT64_MIN
+ * (found by tests/fuzz/fuzz_time.c). */
+static void split_day(int64_t t, int64_t *days, int64_t *secs)
+{
+    *days = t / 86400;
+    *secs = t % 86400;
+    if (*secs < 0) {
+        *days -= 1;
+        *secs += 86400;
+    }
+}
+
 static int digits(const char *s, size_t n, int64_t *out)
 {
     int64_t v = 0;
@@ -81,11 +94,11 @@ int sb_time_parse(const char *s, size_t len, int64_t *out, struct sb_err *err)
 
 int sb_time_format(int64_t t, char *out, size_t cap)
 {
-    int64_t days = t >= 0 ? t / 86400 : (t - 86399) / 86400;
-    int64_t secs = t - days * 86400;
+    int64_t days, secs;
     int64_t y, m, d;
     int n;
 
+    split_day(t, &days, &secs);
     civil_from_days(days, &y, &m, &d);
     if (y < 0 || y > 9999)
         return -1;
@@ -97,19 +110,31 @@ int sb_time_format(int64_t t, char *out, size_t cap)
 
 int sb_time_add_months(int64_t t, int64_t n, int64_t *out)
 {
-    int64_t days = t >= 0 ? t / 86400 : (t - 86399) / 86400;
-    int64_t secs = t - days * 86400;
-    int64_t y, m, d, idx;
+    int64_t days, secs;
+    int64_t y, m, d, idx, v;
 
     if (n < 0 || n > 12 * 10000)
         return -1;
+    split_day(t, &days, &secs);
     civil_from_days(days, &y, &m, &d);
     idx = y * 12 + (m - 1) + n;
+    /* Floor division: before year 0 idx is negative, and a truncated
+     * idx % 12 + 1 would index month_days out of bounds. */
     y = idx / 12;
-    m = idx % 12 + 1;
+    m = idx % 12;
+    if (m < 0) {
+        y -= 1;
+        m += 12;
+    }
+    m += 1;
     if (d > month_days(y, m))
         d = month_days(y, m);
-    *out = days_from_civil(y, m, d) * 86400 + secs;
+    /* t plus the whole days moved: no intermediate outside int64 unless the
+     * result is (found by tests/fuzz/fuzz_time.c). */
+    if (__builtin_mul_overflow(days_from_civil(y, m, d) - days, (int64_t)86400, &v) ||
+        __builtin_add_overflow(t, v, &v))
+        return -1;
+    *out = v;
     return 0;
 }
 
