@@ -23,6 +23,7 @@ enum bs_exit {
     BS_EXIT_EXPIRY = 12,
     BS_EXIT_REVOKED = 13,
     BS_EXIT_CONFIG = 20,
+    BS_EXIT_USAGE = 64,    /* exec-wrapper mode without a command (as sysexits EX_USAGE) */
     BS_EXIT_INTERNAL = 70,
 };
 
@@ -48,6 +49,14 @@ struct bs_env {
  * under LAMBDA_TASK_ROOT. Returns 0, or -1 with SB_E_USAGE naming the variable. */
 int bs_env_load(struct bs_env *env, bool inproc, struct sb_err *err)
     __attribute__((warn_unused_result));
+
+/* The environment of a process that only verifies: the extension (Lambda
+ * gives it neither LAMBDA_TASK_ROOT nor _HANDLER, so the task root falls back
+ * to /var/task) and the exec wrapper. Reads AWS_LAMBDA_RUNTIME_API (may stay
+ * NULL: the caller decides whether it needs it), LAMBDA_TASK_ROOT,
+ * SIGBOOT_CONFIG and AWS_LAMBDA_FUNCTION_NAME; no _HANDLER, no response mode.
+ * Returns 0, or -1 with SB_E_USAGE naming the variable. */
+int bs_env_load_verify(struct bs_env *env, struct sb_err *err) __attribute__((warn_unused_result));
 
 /* The verification gate (issue 3 fills it in). Returns 0 when the code may
  * run (verified, or failures that the Warn policy only logs), or an enum
@@ -85,5 +94,23 @@ struct bs_proc *bs_proc_new(const struct bs_env *env, struct sb_err *err);
 void bs_proc_free(struct bs_proc *p);
 /* An sb_handler_fn; arg is the struct bs_proc. */
 int bs_proc_handle(const struct sb_invocation *inv, struct sb_response *resp, void *arg);
+
+/* Extension mode (bs_ext.c; docs/modes.md): what the layer's
+ * /opt/extensions/sigboot runs. Verifies LAMBDA_TASK_ROOT before registering
+ * with the Extensions API (Lambda starts the runtime only once every extension
+ * has registered), unless /opt/bootstrap is certain to be the runtime and to
+ * verify it itself (the verify-once rule). On a blocking failure it exits with
+ * the gate's status WITHOUT registering, so that Lambda fails the init before
+ * the runtime starts; otherwise it registers for SHUTDOWN only and waits.
+ * Returns the exit status: 0 after SHUTDOWN. */
+int bs_ext_run(void);
+
+/* Exec-wrapper mode (bs_wrap.c): AWS_LAMBDA_EXEC_WRAPPER for managed runtimes.
+ * cmd[0..n) is the runtime command Lambda gave the wrapper (cmd[n] == NULL).
+ * Verifies, then execs cmd with its arguments and the environment unchanged
+ * (a name without '/' is searched in PATH, as the shell's exec "$@" does).
+ * Returns only on failure: BS_EXIT_USAGE without a command, the gate's status
+ * on a blocking failure (message on stderr), BS_EXIT_HANDLER if exec failed. */
+int bs_wrap_run(int n, char *const cmd[]);
 
 #endif

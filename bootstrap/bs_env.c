@@ -80,3 +80,19 @@ int bs_env_load(struct bs_env *env, bool inproc, struct sb_err *err)
         return sb_err_set(err, SB_E_USAGE, "_HANDLER path is too long");
     return 0;
 }
+
+int bs_env_load_verify(struct bs_env *env, struct sb_err *err)
+{
+    memset(env, 0, sizeof(*env));
+    env->runtime_api = env_or("AWS_LAMBDA_RUNTIME_API", NULL);
+    /* Lambda hides LAMBDA_TASK_ROOT from extensions (runtimes-extensions-api,
+     * "Environment variables"; RIE AgentExecEnv): there the default applies. */
+    env->task_root = env_or("LAMBDA_TASK_ROOT", BS_DEFAULT_TASK_ROOT);
+    env->config_path = env_or("SIGBOOT_CONFIG", BS_DEFAULT_CONFIG);
+    env->function_name = env_or("AWS_LAMBDA_FUNCTION_NAME", "unknown");
+    if (env->task_root[0] != '/')
+        return sb_err_set(err, SB_E_USAGE, "LAMBDA_TASK_ROOT must be an absolute path");
+    if (env->config_path[0] != '/')
+        return sb_err_set(err, SB_E_USAGE, "SIGBOOT_CONFIG must be an absolute path");
+    return 0;
+}

@@ -2,14 +2,18 @@
 """sigboot Lambda Runtime API emulator (Python 3 standard library only).
 
 Serves the Runtime API 2018-06-01 on 127.0.0.1 so a `bootstrap` can be tested and measured without
-AWS or the Go RIE. Facts cited as [ref §N] are from shared/reference/runtime-api.md; the measurement
-method is the one in shared/reference/peer-bench.md ([bench]).
+AWS or the Go RIE, and the Extensions API 2020-01-01 on the same port. Facts cited as [ref §N] are
+from shared/reference/runtime-api.md; the measurement method is the one in
+shared/reference/peer-bench.md ([bench]); [ext] is the Lambda Extensions API page
+(docs.aws.amazon.com/lambda/latest/dg/runtimes-extensions-api.html) with RIE's rapi/handler/agent*.go.
 
 Usage (see --help):
   rapi_emulator.py [--port 0] [--port-file F] [--events N] [--event-file F | --event TEXT | --script S.json]
                    [--timeout-ms 3000] [--exit-after] [--exit-grace-ms 2000] [--max-seconds 60]
                    [--check-echo] [--record R.json] [--refuse-first MS | --no-listen]
-                   [--runtime-log F] [--env K=V]... [--spawn -- CMD ARGS...]
+                   [--runtime-log F] [--env K=V]... [--extensions-dir DIR [--extension-env K=V]...
+                   [--extension-log-dir D] [--extension-init-timeout-ms 10000] [--extension-shutdown-ms 2000]]
+                   [--spawn -- CMD ARGS...]
 
 Exit status: 0 normal end (exit-after done, runtime exited, SIGTERM/SIGINT); 1 internal error or the
 runtime could not be spawned; 2 bad command line or script; 3 --max-seconds reached (spawned runtime
@@ -24,11 +28,30 @@ Script (--script S.json): a JSON list of steps, replayed --events N times (defau
   next_malformed_header | next_oversize_header | next_no_request_id | response_400 | response_403 |
   response_413 | response_500.
 
+Extensions API (routes under /2020-01-01/extension/; errors are 403 with RIE's errorType):
+  POST register (header Lambda-Extension-Name, body {"events": [INVOKE|SHUTDOWN...]}) -> 200, header
+  Lambda-Extension-Identifier (a UUID), body {functionName, functionVersion, handler[, accountId]};
+  a name registered twice -> Extension.InvalidExtensionState. GET event/next (identifier header) blocks
+  until the Shutdown phase, then {"eventType":"SHUTDOWN","deadlineMs":<epoch ms>,"shutdownReason":
+  "spindown"|"failure"} (no INVOKE events are generated). POST init/error (only before the extension's
+  first event/next) and exit/error, with header Lambda-Extension-Function-Error-Type -> 202, recorded.
+  Missing/invalid/unknown identifier -> Extension.MissingExtensionIdentifier / InvalidExtensionIdentifier
+  / UnknownExtensionIdentifier. A name we did not start may register too (tests drive the API by hand).
+  --extensions-dir: Extension init first, as Lambda does: every file in DIR (sorted) is started with the
+  runtime's environment minus what Lambda hides from extensions (AWS_EXECUTION_ENV, LAMBDA_TASK_ROOT,
+  LAMBDA_RUNTIME_DIR, AWS_LAMBDA_LOG_*, AWS_XRAY_*, every "_" name), plus --extension-env. The runtime is
+  spawned once all have registered; not at all if one exits before registering (Extension.Crash),
+  posts init/error (Extension.InitError) or misses --extension-init-timeout-ms. A failure after the
+  runtime started (init/error or exit before the extension's first event/next) stops the runtime
+  (stop_reason extension_init_failed). At the end the runtime is stopped first, then event/next answers
+  SHUTDOWN and each extension gets --extension-shutdown-ms to exit before SIGTERM/SIGKILL.
+
 Output: one JSON line on stdout (the summary) and, with --record, a file
   {"format": "sigboot-rapi-record/1", "argv", "config", "requests": [...], "invocations": [...],
    "init_errors": [...], "summary": {...}}
   requests[i]: seq, conn, t_ms, method, path, headers [[name, value]...] (original case), route
-    (next|response|error|init_error|unknown|method_not_allowed|bad_request|incomplete), request_id,
+    (next|response|error|init_error|ext_register|ext_next|ext_init_error|ext_exit_error|unknown|
+    method_not_allowed|bad_request|incomplete), request_id (the extension id on ext_ routes),
     status (null = closed without a response), body_length, body_sha256, body (UTF-8 text <= 64 KiB
     else null), trailers, plus fault / streaming / error / note where relevant.
   invocations[i]: index, id, fault, outcome (response|error|none), statuses, echo_match,
@@ -37,6 +60,14 @@ Output: one JSON line on stdout (the summary) and, with --record, a file
   error / init_errors[i]: error_type_header, error_type_valid (matches (Runtime|Function)\.[A-Z][a-zA-Z]+),
     content_type, body_length, json_valid, errorMessage, errorType, stackTrace, xray_error_cause_length
     (+ status for init errors).
+  summary.extensions[i]: name, path, pid, state (started|registered|ready|init_error|exit_error|exited|
+    launch_error), registered, id, events, init_ms (start -> register: the extension init time),
+    ready_ms (start -> first event/next), init_error, exit_error (as error above, type from
+    Lambda-Extension-Function-Error-Type), launch_error, shutdown_sent, exit_code, signal,
+    killed_by_emulator, log. summary.extension_init_failure: null or {extension, reason
+    (exited_before_register|exited_during_init|init_error|exit_error|register_timeout|launch_error),
+    error_type (what Lambda reports), extension_error_type, runtime_started};
+    init_failed_by_extension (its name or null), extensions_init_ms, runtime_started.
 
 Design decisions (why):
 - HTTP is parsed by hand on raw sockets (not http.server) so that status codes, chunked bodies,
@@ -85,6 +116,14 @@ import time
 from urllib.parse import unquote
 
 API_PREFIX = "/2018-06-01/"
+EXT_PREFIX = "/2020-01-01/extension/"            # Extensions API [ext]
+MAX_EXTENSIONS = 10                            # "up to 10 extensions" [ext "Init phase"]
+EXT_BODY_KEEP = 64 * 1024                      # a register body is a few bytes
+# Variables Lambda does not pass to extensions [ext "Environment variables"] (and every "_" name).
+EXTENSION_HIDDEN_ENV = frozenset(("AWS_EXECUTION_ENV", "AWS_LAMBDA_LOG_GROUP_NAME", "AWS_LAMBDA_LOG_STREAM_NAME",
+                                  "AWS_XRAY_CONTEXT_MISSING", "AWS_XRAY_DAEMON_ADDRESS", "LAMBDA_RUNTIME_DIR",
+                                  "LAMBDA_TASK_ROOT"))
+UUID_RE = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 MAX_BUFFERED = 6 * 1024 * 1024 + 100          # 6,291,556: RIE MaxPayloadSize [ref §1]
 MAX_STREAMED = 200 * 1024 * 1024              # streaming response limit [ref §2]
 DRAIN_CAP = 256 * 1024 * 1024                 # never read more than this for one request
@@ -309,9 +348,10 @@ class Invocation:
                 "turnaround_us": round((self.t_done - self.t_sent) / 1000, 1) if self.t_done else None}
 
 
-def parse_error_post(req, sink, body_len):
-    """What the runtime reported on /error or /init/error [ref §1 /error]."""
-    etype = req.get("lambda-runtime-function-error-type")
+def parse_error_post(req, sink, body_len, type_header="lambda-runtime-function-error-type"):
+    """What the runtime reported on /error or /init/error [ref §1 /error] (or an extension on
+    /extension/init/error and /extension/exit/error: type_header lambda-extension-function-error-type)."""
+    etype = req.get(type_header)
     info = {"error_type_header": etype,
             "error_type_valid": bool(etype is not None and ERROR_TYPE_RE.fullmatch(etype)),
             "content_type": req.get("content-type"), "body_length": body_len,
@@ -518,9 +558,10 @@ class Connection:
                     views[0] = views[0][sent:]
                     sent = 0
 
-    def respond(self, status, body, close=False, ctype="application/json"):
-        head = "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %d\r\n%s\r\n" % (
-            status, REASONS.get(status, "Status"), ctype, len(body), "Connection: close\r\n" if close else "")
+    def respond(self, status, body, close=False, ctype="application/json", extra=()):
+        head = "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %d\r\n%s%s\r\n" % (
+            status, REASONS.get(status, "Status"), ctype, len(body),
+            "".join("%s: %s\r\n" % h for h in extra), "Connection: close\r\n" if close else "")
         self.send(head.encode("latin-1"), body)
 
     def lingering_close(self):
@@ -707,6 +748,51 @@ class Runtime:
         return st
 
 
+# --------------------------------------------------------------------------- extensions
+
+class Extension:
+    """One external extension [ext]: the process started from --extensions-dir (proc is None for a
+    name that a client registered without being started by us) and its Extensions API state:
+    started -> registered -> ready (first event/next), or init_error / exit_error."""
+
+    def __init__(self, name, path=None):
+        self.name, self.path = name, path
+        self.proc = None                  # a Runtime (the same posix_spawn/reap machinery)
+        self.ext_id = None
+        self.state = "started"
+        self.events = None
+        self.t_start = self.t_registered = self.t_ready = None
+        self.init_error = self.exit_error = None
+        self.launch_error = None
+        self.shutdown_sent = False
+        self.waiting = 0                  # event/next calls blocked right now
+        self.log_path = None
+
+    def summary(self):
+        st = self.proc.stats(None, 0) if self.proc is not None else {}
+
+        def ms(t):
+            return round((t - self.t_start) / 1e6, 3) if t is not None and self.t_start is not None else None
+        return {"name": self.name, "path": self.path, "pid": st.get("pid"), "state": self.state,
+                "registered": self.ext_id is not None, "id": self.ext_id, "events": self.events,
+                "init_ms": ms(self.t_registered), "ready_ms": ms(self.t_ready),
+                "init_error": self.init_error, "exit_error": self.exit_error,
+                "launch_error": self.launch_error, "shutdown_sent": self.shutdown_sent,
+                "exit_code": st.get("exit_code"), "signal": st.get("signal"),
+                "killed_by_emulator": st.get("killed_by_emulator"), "log": self.log_path}
+
+
+def extension_env(runtime_env, extra):
+    """What Lambda gives an extension: the runtime's environment minus the runtime-only variables
+    [ext "Environment variables"; RIE env.AgentExecEnv drops the runtime set and every name that
+    starts with "_"], then --extension-env (a test hook: Lambda has no such thing)."""
+    env = {k: v for k, v in runtime_env.items() if k not in EXTENSION_HIDDEN_ENV and not k.startswith("_")}
+    for kv in extra:
+        k, _, v = kv.partition("=")
+        env[k] = v
+    return env
+
+
 # --------------------------------------------------------------------------- server
 
 class Server:
@@ -723,6 +809,13 @@ class Server:
         self.unsettled = 0
         self.init_errors = []
         self.init_error_accepted = False
+        self.extensions = []              # Extension, in start order (then in registration order)
+        self.ext_by_id = {}
+        self.ext_by_name = {}
+        self.ext_shutdown = None          # shutdownReason once the SHUTDOWN phase began
+        self.ext_init_failure = None      # the first extension failure during init (dict)
+        self.fn_meta = {}                 # functionName, functionVersion, handler for register
+        self.extensions_init_ms = None    # --extensions-dir: first start to the last registration
         self.c = dict.fromkeys(("requests", "next_requests", "events_served", "faults_injected", "responses",
                                 "errors", "init_errors", "init_error_attempts", "rejected", "echo_mismatches",
                                 "bad_requests", "connections"), 0)
@@ -847,6 +940,8 @@ class Server:
     # -- dispatch
     def process(self, conn, req):
         path = req.path
+        if path.startswith(EXT_PREFIX):
+            return self.on_extension(conn, req, path[len(EXT_PREFIX):])
         rest = path[len(API_PREFIX):] if path.startswith(API_PREFIX) else None
         if rest == "runtime/invocation/next":
             return self.on_next(conn, req) if req.method == "GET" else self.not_allowed(conn, req, "GET")
@@ -864,6 +959,244 @@ class Server:
         conn.respond(404, error_body(404, "unknown path " + path, "NotFound"), close=not req.keep_alive)
         if not req.keep_alive:
             conn.close()
+
+    # -- Extensions API 2020-01-01 [ext "Extensions API reference"; RIE rapi/handler/agent*.go]
+    def on_extension(self, conn, req, rest):
+        routes = {"register": ("POST", self.on_ext_register), "event/next": ("GET", self.on_ext_next),
+                  "init/error": ("POST", lambda c, r: self.on_ext_error(c, r, "init")),
+                  "exit/error": ("POST", lambda c, r: self.on_ext_error(c, r, "exit"))}
+        if rest not in routes:
+            n, _ = conn.read_body(req, None, DRAIN_CAP)
+            self.record(conn, req, 404, "unknown", body_len=n)
+            conn.respond(404, error_body(404, "unknown path " + req.path, "NotFound"), close=not req.keep_alive)
+            if not req.keep_alive:
+                conn.close()
+            return None
+        method, fn = routes[rest]
+        if req.method != method:
+            return self.not_allowed(conn, req, method)
+        return fn(conn, req)
+
+    def _ext_reply(self, conn, req, status, route, etype, msg, ext=None, n=0, sink=None, **extra):
+        self.record(conn, req, status, route, ext.ext_id if ext else None, sink, n, error_type=etype,
+                    extension=ext.name if ext else None, **extra)
+        conn.respond(status, error_body(status, msg, etype), close=not req.keep_alive)
+        if not req.keep_alive:
+            conn.close()
+
+    def _ext_from_header(self, req):
+        """(extension, None) or (None, (errorType, message)): RIE's identifier middleware."""
+        xid = req.get("lambda-extension-identifier")
+        if not xid:
+            return None, ("Extension.MissingExtensionIdentifier", "Missing Lambda-Extension-Identifier header")
+        if not UUID_RE.fullmatch(xid.lower()):
+            return None, ("Extension.InvalidExtensionIdentifier", "Invalid Lambda-Extension-Identifier")
+        ext = self.ext_by_id.get(xid.lower())
+        if ext is None:
+            return None, ("Extension.UnknownExtensionIdentifier", "Unknown extension " + xid)
+        return ext, None
+
+    def on_ext_register(self, conn, req):
+        sink = BodySink(self.recorder.enabled, None, EXT_BODY_KEEP)
+        n, over = conn.read_body(req, sink, EXT_BODY_KEEP)
+        name = req.get("lambda-extension-name")
+        if not name:
+            return self._ext_reply(conn, req, 403, "ext_register", "Extension.InvalidExtensionName",
+                                   "Empty extension name", n=n, sink=sink)
+        events, problem = None, None
+        try:
+            doc = json.loads(bytes(sink.keep).decode("utf-8")) if not over else None
+        except (ValueError, UnicodeDecodeError):
+            doc = None
+        if not isinstance(doc, dict) or (doc.get("configurationKeys") or []):
+            problem = ("InvalidRequestFormat", "register body must be a JSON object {\"events\": [...]}")
+        else:
+            events = doc.get("events", [])
+            if not isinstance(events, list) or any(e not in ("INVOKE", "SHUTDOWN") for e in events):
+                problem = ("Extension.InvalidEventType", "events must be a list of INVOKE, SHUTDOWN")
+        if problem:
+            return self._ext_reply(conn, req, 403, "ext_register", problem[0], problem[1], n=n, sink=sink)
+        with self.cond:
+            ext = self.ext_by_name.get(name)
+            if ext is None and len(self.extensions) >= MAX_EXTENSIONS:
+                problem = ("Extension.TooManyExtensions", "Extension limit (%d) reached" % MAX_EXTENSIONS)
+            elif ext is not None and ext.state != "started":
+                problem = ("Extension.InvalidExtensionState", "extension %s already registered" % name)
+            else:
+                if ext is None:      # not started by us: a client driving the API by hand
+                    ext = Extension(name)
+                    ext.t_start = req.t_ns
+                    self.extensions.append(ext)
+                    self.ext_by_name[name] = ext
+                ext.ext_id = uuid4_from(os.urandom(16))
+                ext.state, ext.events, ext.t_registered = "registered", list(events), req.t_ns
+                self.ext_by_id[ext.ext_id] = ext
+                self.cond.notify_all()
+        if problem:
+            return self._ext_reply(conn, req, 403, "ext_register", problem[0], problem[1], ext, n, sink)
+        self.wake.set()
+        body = dict(self.fn_meta)
+        feats = [f.strip() for f in (req.get("lambda-extension-accept-feature") or "").split(",")]
+        if "accountId" in feats:
+            body["accountId"] = self.args.function_arn.split(":")[4]
+        self.record(conn, req, 200, "ext_register", ext.ext_id, sink, n, extension=name)
+        conn.respond(200, json.dumps(body).encode(), close=not req.keep_alive,
+                     extra=(("Lambda-Extension-Identifier", ext.ext_id),))
+        if not req.keep_alive:
+            conn.close()
+
+    def on_ext_next(self, conn, req):
+        conn.read_body(req, None, DRAIN_CAP)
+        ext, problem = self._ext_from_header(req)
+        with self.cond:
+            if ext is not None and ext.state not in ("registered", "ready"):
+                problem = ("Extension.InvalidExtensionState", "extension %s is in state %s" % (ext.name, ext.state))
+            if problem is None and ext.state == "registered":
+                ext.state, ext.t_ready = "ready", req.t_ns
+                self.cond.notify_all()
+        if problem:
+            return self._ext_reply(conn, req, 403, "ext_next", problem[0], problem[1], ext)
+        self.wake.set()
+        with self.cond:
+            # Blocks until SHUTDOWN (for an extension registered for it), or the end [ext "Next"].
+            ext.waiting += 1
+            while not self.stopping and not (self.ext_shutdown and "SHUTDOWN" in ext.events
+                                             and not ext.shutdown_sent):
+                self.cond.wait()
+            ext.waiting -= 1
+            send = not self.stopping
+            if send:
+                ext.shutdown_sent = True
+                reason = self.ext_shutdown
+                self.cond.notify_all()
+        if not send:
+            self.record(conn, req, None, "ext_next", ext.ext_id, extension=ext.name, note="closed: stopping")
+            return conn.close()
+        deadline = int(time.time() * 1000) + self.args.extension_shutdown_ms
+        body = json.dumps({"eventType": "SHUTDOWN", "deadlineMs": deadline, "shutdownReason": reason}).encode()
+        self.record(conn, req, 200, "ext_next", ext.ext_id, extension=ext.name, event="SHUTDOWN")
+        conn.respond(200, body, close=not req.keep_alive,
+                     extra=(("Lambda-Extension-Event-Identifier", uuid4_from(os.urandom(16))),))
+        if not req.keep_alive:
+            conn.close()
+
+    def on_ext_error(self, conn, req, kind):
+        route = "ext_%s_error" % kind
+        sink = BodySink(self.recorder.enabled, None, ERROR_KEEP)
+        n, _ = conn.read_body(req, sink, DRAIN_CAP)
+        ext, problem = self._ext_from_header(req)
+        etype = req.get("lambda-extension-function-error-type")
+        if problem is None and not etype:
+            problem = ("Extension.MissingHeader", "Lambda-Extension-Function-Error-Type not found")
+        info = parse_error_post(req, sink, n, "lambda-extension-function-error-type")
+        allowed = ("registered",) if kind == "init" else ("registered", "ready")
+        with self.cond:
+            if problem is None and ext.state not in allowed:
+                problem = ("Extension.InvalidExtensionState", "%s/error not allowed in state %s" % (kind, ext.state))
+            if problem is None:
+                during_init = ext.state == "registered"    # it never reached event/next
+                ext.state = kind + "_error"
+                setattr(ext, kind + "_error", info)
+                if during_init:
+                    self._fail_init(ext, kind + "_error", "Extension.InitError" if kind == "init"
+                                    else "Extension.ExitError", etype)
+                self.cond.notify_all()
+        if problem:
+            return self._ext_reply(conn, req, 403, route, problem[0], problem[1], ext, n, sink)
+        self.wake.set()
+        self.record(conn, req, 202, route, ext.ext_id, sink, n, extension=ext.name, error=info)
+        conn.send(STATUS_OK_RESPONSE)
+        if not req.keep_alive:
+            conn.close()
+
+    def _fail_init(self, ext, reason, lambda_type, ext_type=None):
+        """Called with self.cond held: the first extension failure during init fails the init, as
+        Lambda does (an extension that exits or reports init/error before it is ready)."""
+        if self.ext_init_failure is None:
+            self.ext_init_failure = {"extension": ext.name, "reason": reason, "error_type": lambda_type,
+                                     "extension_error_type": ext_type,
+                                     "runtime_started": self.runtime is not None}
+            self.cond.notify_all()
+
+    def on_extension_exit(self, ext):
+        with self.cond:
+            if ext.state in ("started", "registered"):
+                self._fail_init(ext, "exited_before_register" if ext.state == "started" else "exited_during_init",
+                                "Extension.Crash")
+            if ext.state not in ("init_error", "exit_error"):
+                ext.state = "exited"
+            self.cond.notify_all()
+        self.wake.set()
+
+    def start_extensions(self, directory, env, log_dir):
+        """Start every regular file of directory (sorted, like Lambda's /opt/extensions [ref §signing 1])."""
+        try:
+            names = sorted(os.listdir(directory))
+        except OSError as e:
+            raise OSError("extensions dir %s: %s" % (directory, e))
+        for name in names:
+            path = os.path.join(directory, name)
+            if not os.path.isfile(path):
+                continue
+            ext = Extension(name, os.path.abspath(path))
+            if log_dir:
+                ext.log_path = os.path.join(log_dir, name + ".log")
+            ext.proc = Runtime([ext.path], env, ext.log_path, lambda e=ext: self.on_extension_exit(e))
+            with self.cond:
+                self.extensions.append(ext)
+                self.ext_by_name[name] = ext
+            ext.t_start = time.monotonic_ns()
+            try:
+                ext.proc.spawn()
+            except OSError as e:
+                ext.proc = None
+                ext.launch_error = str(e)
+                with self.cond:
+                    ext.state = "launch_error"
+                    self._fail_init(ext, "launch_error", "Extension.LaunchError")
+                break
+
+    def await_extensions(self, deadline, stop_signal, timeout_ms):
+        """Extension init [ext "Init phase"]: wait until every started extension has registered,
+        one failed, the init timeout, or a stop. Returns None when the runtime may start, or why not."""
+        end = min(deadline, time.monotonic() + timeout_ms / 1000.0)
+        with self.cond:
+            while True:
+                if self.ext_init_failure is not None:
+                    return "extension_init_failed"
+                if all(e.state != "started" for e in self.extensions):
+                    return None
+                if stop_signal:
+                    return "signal"
+                remaining = end - time.monotonic()
+                if remaining <= 0:
+                    if time.monotonic() >= deadline:
+                        return "timeout"
+                    slow = [e for e in self.extensions if e.state == "started"][0]
+                    self._fail_init(slow, "register_timeout", "Extension.InitTimeout")
+                    return "extension_init_failed"
+                self.cond.wait(min(remaining, 0.2))
+
+    def shutdown_extensions(self, reason, grace_ms):
+        """The Shutdown phase [ext "Shutdown phase"]: after the runtime is gone, answer the
+        extensions' event/next with SHUTDOWN, wait grace_ms for them to exit, then kill them."""
+        with self.cond:
+            self.ext_shutdown = reason
+            self.cond.notify_all()
+        end = time.monotonic() + grace_ms / 1000.0
+        for ext in list(self.extensions):
+            if ext.proc is None or ext.proc.pid is None:
+                # Driven by a client: let a blocked event/next receive its SHUTDOWN before we stop.
+                with self.cond:
+                    while ext.waiting and not ext.shutdown_sent and time.monotonic() < end:
+                        self.cond.wait(max(0.0, end - time.monotonic()))
+                continue
+            if ext.state in ("registered", "ready") and "SHUTDOWN" in (ext.events or []):
+                ext.proc.exited.wait(max(0.0, end - time.monotonic()))
+            if not ext.proc.exited.is_set():
+                ext.proc.stop("shutdown_timeout" if ext.state in ("registered", "ready") else reason)
+            else:
+                ext.proc.stop(reason)     # sweeps leftovers of its process group
 
     def not_allowed(self, conn, req, allowed):
         n, _ = conn.read_body(req, None, DRAIN_CAP)
@@ -1179,12 +1512,25 @@ def parse_args(argv):
     p.add_argument("--spawn", action="store_true", help="start the runtime given after --")
     p.add_argument("--runtime-log", help="runtime stdout+stderr (default: our stderr)")
     p.add_argument("--env", action="append", default=[], metavar="K=V", help="extra runtime environment")
+    x = p.add_argument_group("extensions (Extensions API 2020-01-01)")
+    x.add_argument("--extensions-dir", metavar="DIR",
+                   help="start every file in DIR (sorted) as an external extension before the runtime")
+    x.add_argument("--extension-env", action="append", default=[], metavar="K=V",
+                   help="add to the extensions' environment (test hook; applied after Lambda's filtering)")
+    x.add_argument("--extension-log-dir", metavar="DIR", help="each extension's output to DIR/NAME.log "
+                   "(default: our stderr)")
+    x.add_argument("--extension-init-timeout-ms", type=int, default=10000,
+                   help="extensions must register within this (default 10000, the Init limit)")
+    x.add_argument("--extension-shutdown-ms", type=int, default=2000,
+                   help="after SHUTDOWN, extensions get this long to exit (default 2000)")
     args = p.parse_args(argv)
     if args.spawn != bool(cmd):
         p.error("--spawn needs a command after --, and a command after -- needs --spawn")
-    for kv in args.env:
+    for kv in args.env + args.extension_env:
         if "=" not in kv:
-            p.error("--env takes K=V")
+            p.error("--env and --extension-env take K=V")
+    if args.extensions_dir and (args.no_listen or args.refuse_first):
+        p.error("--extensions-dir needs the API from the start (no --no-listen / --refuse-first)")
     args.cmd = cmd
     return args
 
@@ -1244,6 +1590,12 @@ def summarize(server, reason, exit_status, t_start):
         if server.cpu_done is not None and server.cpu_first is not None and answered else None)
     s["wall_s"] = round(time.monotonic() - t_start, 6)
     s["runtime"] = server.runtime.stats(server.t_first_next, c["events_served"]) if server.runtime else None
+    with server.cond:
+        s["extensions"] = [e.summary() for e in server.extensions]
+        s["extension_init_failure"] = server.ext_init_failure
+    s["init_failed_by_extension"] = server.ext_init_failure["extension"] if server.ext_init_failure else None
+    s["extensions_init_ms"] = server.extensions_init_ms
+    s["runtime_started"] = server.runtime is not None
     return s
 
 
@@ -1272,8 +1624,23 @@ def main(argv=None):
             # Only once connections are accepted: a client that reads the port may connect at once.
             atomic_write(args.port_file, b"%d\n" % server.port)
     reason = None
-    if args.spawn:
-        server.runtime = Runtime(args.cmd, runtime_env(args, server.port), args.runtime_log, server.wake.set)
+    renv = runtime_env(args, server.port)
+    server.fn_meta = {"functionName": renv.get("AWS_LAMBDA_FUNCTION_NAME"),
+                      "functionVersion": renv.get("AWS_LAMBDA_FUNCTION_VERSION"), "handler": renv.get("_HANDLER", "")}
+    if args.extensions_dir:
+        # Extension init, then runtime init [ext "Init phase"]: the runtime starts only once every
+        # extension has registered, and not at all when one failed.
+        t_ext = time.monotonic_ns()
+        try:
+            server.start_extensions(args.extensions_dir, extension_env(renv, args.extension_env),
+                                    args.extension_log_dir)
+            reason = server.await_extensions(deadline, stop_signal, args.extension_init_timeout_ms)
+        except OSError as e:
+            print("rapi_emulator: %s" % e, file=sys.stderr)
+            reason = "spawn_failed"
+        server.extensions_init_ms = round((time.monotonic_ns() - t_ext) / 1e6, 3)
+    if args.spawn and reason is None:
+        server.runtime = Runtime(args.cmd, renv, args.runtime_log, server.wake.set)
         try:
             server.runtime.spawn()
         except OSError as e:
@@ -1298,6 +1665,8 @@ def main(argv=None):
                     reason = "timeout"
                     break
             reason = "exit_after"
+        elif server.ext_init_failure is not None and (rt is not None or args.extensions_dir):
+            reason = "extension_init_failed"   # Lambda resets the environment: the runtime is stopped
         elif rt is not None and rt.exited.is_set():
             end = time.monotonic() + 0.5       # let in-flight requests of the dead runtime finish
             while not server.idle() and time.monotonic() < end:
@@ -1310,6 +1679,9 @@ def main(argv=None):
         if not rt.hwm:
             rt.snapshot_memory()       # not all events answered: a late snapshot beats none
         rt.stop(reason)
+    if server.extensions:
+        server.shutdown_extensions("failure" if reason in ("extension_init_failed", "timeout") else "spindown",
+                                   args.extension_shutdown_ms)
     server.stop()
     end = time.monotonic() + 0.5      # let woken threads record what they were doing
     while not server.idle() and time.monotonic() < end:

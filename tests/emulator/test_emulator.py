@@ -497,5 +497,253 @@ class Spawn(unittest.TestCase):
         self.assertEqual((rc, summary["stop_reason"]), (1, "spawn_failed"))
 
 
+EXT = "/2020-01-01/extension"
+
+# An external extension for --extensions-dir. MODE (env) picks the behaviour; it appends what it saw to
+# $EXT_OUT (one JSON line per event) so the tests can check its environment and events.
+EXTENSION = textwrap.dedent("""\
+    #!%s
+    import http.client, json, os, sys, time
+    mode = os.environ.get("EXT_MODE_" + os.path.basename(sys.argv[0]), "good")
+    out = os.environ["EXT_OUT"]
+    def note(**kw):
+        with open(out, "a") as f:
+            f.write(json.dumps(dict(kw, name=os.path.basename(sys.argv[0]))) + "\\n")
+    if mode == "crash":
+        sys.exit(3)
+    if mode == "crash_after_peer":          # exit before registering, once another one registered
+        end = time.time() + 5
+        while time.time() < end and not (os.path.exists(out) and "registered" in open(out).read()):
+            time.sleep(0.01)
+        sys.exit(3)
+    if mode == "hang":
+        time.sleep(30)
+    host, port = os.environ["AWS_LAMBDA_RUNTIME_API"].split(":")
+    conn = http.client.HTTPConnection(host, int(port))
+    conn.request("POST", "/2020-01-01/extension/register", json.dumps({"events": ["SHUTDOWN"]}),
+                 {"Lambda-Extension-Name": os.path.basename(sys.argv[0])})
+    r = conn.getresponse()
+    body = json.loads(r.read())
+    xid = r.getheader("Lambda-Extension-Identifier")
+    note(registered=r.status, body=body, env=sorted(os.environ))
+    if mode == "late_init_error":
+        # Register, then fail once the runtime has started: the init/error comes too late to stop it.
+        while not os.path.exists(os.environ["RUNTIME_MARK"]):
+            time.sleep(0.01)
+        conn.request("POST", "/2020-01-01/extension/init/error", json.dumps({"errorMessage": "late"}),
+                     {"Lambda-Extension-Identifier": xid, "Lambda-Extension-Function-Error-Type": "Extension.Late"})
+        r = conn.getresponse(); r.read()
+        note(init_error=r.status)
+        sys.exit(1)
+    conn.request("GET", "/2020-01-01/extension/event/next", headers={"Lambda-Extension-Identifier": xid})
+    r = conn.getresponse()
+    note(event=json.loads(r.read()), status=r.status, event_id=r.getheader("Lambda-Extension-Event-Identifier"))
+    sys.exit(0)
+""" % sys.executable)
+
+# A runtime that marks that it started, then serves as TINY_RUNTIME does.
+MARKING_RUNTIME = textwrap.dedent("""\
+    import os
+    open(os.environ["RUNTIME_MARK"], "w").close()
+""") + TINY_RUNTIME
+
+
+class ExtensionsApi(unittest.TestCase):
+    def register(self, c, name="ext1", events=("SHUTDOWN",), body=None, headers=None):
+        hdrs = [("Lambda-Extension-Name", name)] if name is not None else []
+        data = body if body is not None else json.dumps({"events": list(events)}).encode()
+        return c.request("POST", EXT + "/register", data, hdrs + list(headers or []))
+
+    def test_register_next_shutdown_and_refusals(self):
+        emu = Emulator(self, "--events", "1", "--env", "AWS_LAMBDA_FUNCTION_NAME=fn1", "--env", "_HANDLER=h.x")
+        c = emu.client()
+        status, h, _, body = self.register(c, headers=[("Lambda-Extension-Accept-Feature", "accountId")])
+        self.assertEqual(status, 200)
+        xid = h["lambda-extension-identifier"]
+        self.assertRegex(xid, UUID4_RE)
+        self.assertEqual(json.loads(body), {"functionName": "fn1", "functionVersion": "$LATEST",
+                                            "handler": "h.x", "accountId": "123456789012"})
+        # Negative twins of register.
+        for args, etype in ((dict(), "Extension.InvalidExtensionState"),           # same name again
+                            (dict(name=None), "Extension.InvalidExtensionName"),
+                            (dict(name="e2", events=("INVOKE", "BOOT")), "Extension.InvalidEventType"),
+                            (dict(name="e3", body=b'{"events":["SHUTDOWN"]'), "InvalidRequestFormat"),
+                            (dict(name="e4", body=b'["SHUTDOWN"]'), "InvalidRequestFormat")):
+            status, _, _, body = self.register(c, **args)
+            self.assertEqual((status, json.loads(body)["errorType"]), (403, etype), args)
+        # Identifier checks on event/next and exit/error.
+        for hdrs, etype in (([], "Extension.MissingExtensionIdentifier"),
+                            ([("Lambda-Extension-Identifier", "not-a-uuid")], "Extension.InvalidExtensionIdentifier"),
+                            ([("Lambda-Extension-Identifier", "00000000-0000-4000-8000-000000000000")],
+                             "Extension.UnknownExtensionIdentifier")):
+            status, _, _, body = c.request("GET", EXT + "/event/next", headers=hdrs)
+            self.assertEqual((status, json.loads(body)["errorType"]), (403, etype))
+        status, _, _, body = c.request("POST", EXT + "/exit/error", b"{}", [("Lambda-Extension-Identifier", xid)])
+        self.assertEqual((status, json.loads(body)["errorType"]), (403, "Extension.MissingHeader"))
+        # event/next blocks until the Shutdown phase (here: SIGTERM to the emulator).
+        c.send_raw(("GET %s/event/next HTTP/1.1\r\nHost: x\r\nLambda-Extension-Identifier: %s\r\n\r\n"
+                    % (EXT, xid)).encode())
+        c.sock.settimeout(0.3)
+        with self.assertRaises(socket.timeout):
+            c.sock.recv(1)
+        c.sock.settimeout(5)
+        before = int(time.time() * 1000)
+        emu.proc.send_signal(signal.SIGTERM)
+        status, h, _, body = c.response()
+        ev = json.loads(body)
+        self.assertEqual((status, ev["eventType"], ev["shutdownReason"]), (200, "SHUTDOWN", "spindown"))
+        self.assertTrue(before < ev["deadlineMs"] <= int(time.time() * 1000) + 2100, ev)
+        self.assertRegex(h["lambda-extension-event-identifier"], UUID4_RE)
+        rc, summary, rec = emu.finish()
+        self.assertEqual((rc, summary["stop_reason"]), (0, "signal"))
+        ext = summary["extensions"][0]
+        self.assertEqual((ext["name"], ext["id"], ext["state"], ext["events"], ext["shutdown_sent"]),
+                         ("ext1", xid, "ready", ["SHUTDOWN"], True))
+        self.assertIsNone(summary["extension_init_failure"])
+        self.assertEqual([r["route"] for r in rec["requests"]][:6], ["ext_register"] * 6)
+        self.assertEqual(rec["requests"][-1]["event"], "SHUTDOWN")
+
+    def test_init_error_and_exit_error(self):
+        emu = Emulator(self, "--events", "1")
+        c = emu.client()
+        xid = self.register(c)[1]["lambda-extension-identifier"]
+        hdrs = [("Lambda-Extension-Identifier", xid), ("Lambda-Extension-Function-Error-Type", "Extension.Bad")]
+        doc = {"errorMessage": "no", "errorType": "Extension.Bad"}
+        status, _, _, body = c.request("POST", EXT + "/init/error", json.dumps(doc).encode(), hdrs)
+        self.assertEqual((status, json.loads(body)), (202, {"status": "OK"}))
+        for path in ("/init/error", "/exit/error"):      # no further call succeeds [ext "Init error"]
+            status, _, _, body = c.request("POST", EXT + path, b"{}", hdrs)
+            self.assertEqual((status, json.loads(body)["errorType"]), (403, "Extension.InvalidExtensionState"))
+        status = c.request("GET", EXT + "/event/next", headers=hdrs[:1])[0]
+        self.assertEqual(status, 403)
+        # A second extension that is ready may still post exit/error; init/error is then refused.
+        c2 = emu.client()
+        xid2 = self.register(c2, "ext2")[1]["lambda-extension-identifier"]
+        h2 = [("Lambda-Extension-Identifier", xid2), ("Lambda-Extension-Function-Error-Type", "Extension.Gone")]
+        self.assertEqual(c2.request("POST", EXT + "/exit/error", b"{}", h2)[0], 202)
+        self.assertEqual(c2.request("POST", EXT + "/init/error", b"{}", h2)[0], 403)
+        emu.proc.send_signal(signal.SIGTERM)
+        rc, summary, rec = emu.finish()
+        e1, e2 = summary["extensions"]
+        self.assertEqual((e1["state"], e1["init_error"]["error_type_header"], e1["init_error"]["errorMessage"]),
+                         ("init_error", "Extension.Bad", "no"))
+        self.assertEqual((e2["state"], e2["exit_error"]["error_type_header"]), ("exit_error", "Extension.Gone"))
+        f = summary["extension_init_failure"]
+        self.assertEqual((f["extension"], f["reason"], f["error_type"], f["extension_error_type"],
+                          f["runtime_started"]), ("ext1", "init_error", "Extension.InitError", "Extension.Bad", False))
+        self.assertEqual(summary["init_failed_by_extension"], "ext1")
+
+
+class ExtensionsDir(unittest.TestCase):
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp(prefix="sigboot-emu-ext-")
+        self.addCleanup(lambda: subprocess.run(["rm", "-rf", self.tmp]))
+        self.ext_dir = os.path.join(self.tmp, "extensions")
+        os.mkdir(self.ext_dir)
+        self.out = os.path.join(self.tmp, "ext.out")
+        self.mark = os.path.join(self.tmp, "runtime.mark")
+        self.rt = os.path.join(self.tmp, "runtime.py")
+        with open(self.rt, "w") as f:
+            f.write(MARKING_RUNTIME)
+
+    def add(self, name):
+        p = os.path.join(self.ext_dir, name)
+        with open(p, "w") as f:
+            f.write(EXTENSION)
+        os.chmod(p, 0o755)
+
+    def run_emu(self, *extra, modes=None):
+        env = ["--env", "MY_VAR=x=y", "--env", "RUNTIME_MARK=" + self.mark, "--env", "EXT_OUT=" + self.out,
+               "--env", "LAMBDA_TASK_ROOT=/var/task", "--env", "AWS_EXECUTION_ENV=AWS_Lambda_test",
+               "--env", "_HANDLER=x.y", "--extension-env", "ONLY_EXT=1"]
+        for name, mode in (modes or {}).items():
+            env += ["--env", "EXT_MODE_%s=%s" % (name, mode)]
+        emu = Emulator(self, "--events", "1", "--exit-after", "--extensions-dir", self.ext_dir,
+                       "--extension-log-dir", self.tmp, *(env + list(extra)), spawn=[sys.executable, self.rt])
+        rc, summary, rec = emu.finish(timeout=20)
+        notes = []
+        if os.path.exists(self.out):
+            with open(self.out) as f:
+                notes = [json.loads(l) for l in f]
+        return rc, summary, rec, notes
+
+    def test_runtime_starts_after_registration_and_shutdown_reaches_extensions(self):
+        self.add("a_ext")
+        self.add("b_ext")
+        rc, summary, rec, notes = self.run_emu()
+        self.assertEqual((rc, summary["responses"], summary["runtime_started"]), (0, 1, True), summary)
+        routes = [r["route"] for r in rec["requests"]]
+        # Both registrations come before the runtime's first /next.
+        self.assertLess(max(i for i, r in enumerate(routes) if r == "ext_register"), routes.index("next"))
+        self.assertEqual([e["name"] for e in summary["extensions"]], ["a_ext", "b_ext"])
+        for e in summary["extensions"]:
+            self.assertEqual((e["registered"], e["shutdown_sent"], e["exit_code"], e["killed_by_emulator"]),
+                             (True, True, 0, None), e)
+            self.assertTrue(0 < e["init_ms"] <= e["ready_ms"], e)
+        self.assertGreater(summary["extensions_init_ms"], 0)
+        reg = [n for n in notes if "registered" in n]
+        self.assertEqual(len(reg), 2)
+        for n in reg:
+            # What Lambda hides from extensions, and what it passes.
+            for hidden in ("LAMBDA_TASK_ROOT", "AWS_EXECUTION_ENV", "_HANDLER"):
+                self.assertNotIn(hidden, n["env"])
+            for kept in ("AWS_LAMBDA_RUNTIME_API", "MY_VAR", "ONLY_EXT", "AWS_LAMBDA_FUNCTION_NAME"):
+                self.assertIn(kept, n["env"])
+            self.assertEqual(n["body"]["functionName"], "test_function")
+        events = [n["event"] for n in notes if "event" in n]
+        self.assertEqual([e["eventType"] for e in events], ["SHUTDOWN", "SHUTDOWN"])
+        self.assertEqual({e["shutdownReason"] for e in events}, {"spindown"})
+
+    def test_crash_before_register_keeps_the_runtime_from_starting(self):
+        self.add("a_ext")
+        self.add("b_crash")
+        rc, summary, rec, notes = self.run_emu(modes={"b_crash": "crash_after_peer"})
+        self.assertEqual((summary["stop_reason"], summary["runtime_started"], summary["runtime"]),
+                         ("extension_init_failed", False, None))
+        f = summary["extension_init_failure"]
+        self.assertEqual((f["extension"], f["reason"], f["error_type"]),
+                         ("b_crash", "exited_before_register", "Extension.Crash"))
+        self.assertFalse(os.path.exists(self.mark), "the runtime must not have run")
+        self.assertNotIn("next", [r["route"] for r in rec["requests"]])
+        a = summary["extensions"][0]
+        self.assertEqual((a["shutdown_sent"], a["exit_code"]), (True, 0))   # still shut down cleanly
+        self.assertEqual([n["event"]["shutdownReason"] for n in notes if "event" in n], ["failure"])
+
+    def test_init_error_after_register_comes_too_late(self):
+        # Lambda starts the runtime once every extension registered: an init/error after that cannot
+        # keep function code from running (why sigboot's extension fails before registering).
+        self.add("a_late")
+        rc, summary, rec, notes = self.run_emu(modes={"a_late": "late_init_error"})
+        self.assertTrue(os.path.exists(self.mark), "the runtime ran before the init/error")
+        f = summary["extension_init_failure"]
+        self.assertEqual((f["reason"], f["error_type"], f["extension_error_type"], f["runtime_started"]),
+                         ("init_error", "Extension.InitError", "Extension.Late", True))
+        self.assertEqual(summary["stop_reason"], "extension_init_failed")
+        self.assertIn(202, [n.get("init_error") for n in notes])
+
+    def test_crash_while_another_is_still_starting(self):
+        # The init fails at once; an extension that has not registered yet is stopped, not told.
+        self.add("a_hang")
+        self.add("b_crash")
+        rc, summary, rec, notes = self.run_emu(modes={"a_hang": "hang", "b_crash": "crash"})
+        f = summary["extension_init_failure"]
+        self.assertEqual((f["extension"], f["reason"], summary["runtime_started"]),
+                         ("b_crash", "exited_before_register", False))
+        a = summary["extensions"][0]
+        self.assertEqual((a["registered"], a["shutdown_sent"], a["signal"]), (False, False, signal.SIGTERM))
+        self.assertEqual(summary["extensions"][1]["exit_code"], 3)
+
+    def test_register_timeout(self):
+        self.add("a_hang")
+        t0 = time.monotonic()
+        rc, summary, rec, notes = self.run_emu("--extension-init-timeout-ms", "300", modes={"a_hang": "hang"})
+        self.assertLess(time.monotonic() - t0, 10)
+        f = summary["extension_init_failure"]
+        self.assertEqual((f["extension"], f["reason"], summary["runtime_started"]),
+                         ("a_hang", "register_timeout", False))
+        self.assertEqual(summary["extensions"][0]["signal"], signal.SIGTERM)
+        self.assertFalse(os.path.exists(self.mark))
+
+
 if __name__ == "__main__":
     unittest.main()
