@@ -3,7 +3,9 @@
 #
 # Builds the fully static musl dependencies of the Lambda layer's `bootstrap` into
 # build/deps/ARCH/{include,lib}: libcurl.a (curl, HTTP only), libcrypto.a (OpenSSL 3.0,
-# minimal, no config file on Lambda) and libcjson.a (cJSON.c). Sources are Debian source
+# minimal, no config file on Lambda), libcjson.a (cJSON.c) and libz.a (zlib, for the sigboot
+# CLI only: the bootstrap never links it). It also fetches and checks the sandbox test's shell
+# (busybox-static .deb, a test fixture linked into nothing). Sources are Debian source
 # packages pinned by name, version and sha256 in layer/deps.lock and cached in build/cache/.
 # See layer/README.md.
 #
@@ -384,6 +386,23 @@ curl_make() {
     install -m 644 lib/.libs/libcurl.a "$STAGE/lib/libcurl.a"
 }
 
+# zlib: its own configure (it only writes zconf.h and the Makefile; --static builds no .so)
+# and only the libz.a target. The sigboot CLI links it to read and write zips; the bootstrap
+# does not (layer/layer.mk links the bootstrap without it, so a new dependency fails the link).
+zlib_configure() {
+    cd "$SRC/zlib"
+    CFLAGS="-O2 -ffunction-sections -fdata-sections" ./configure --static \
+        --prefix=/nonexistent/sigboot-zlib
+}
+
+zlib_make() {
+    cd "$SRC/zlib"
+    make -j"$JOBS" libz.a
+    mkdir -p "$STAGE/include" "$STAGE/lib"
+    install -m 644 zlib.h zconf.h "$STAGE/include/"
+    install -m 644 libz.a "$STAGE/lib/libz.a"
+}
+
 cjson_build() {
     cd "$SRC/cjson"
     "$CC" -O2 -ffunction-sections -fdata-sections -std=c89 -Wall -Wextra -c cJSON.c -o cJSON.o
@@ -399,7 +418,8 @@ smoke() {  # compile layer/static-smoke.c with the layer flags (see layer/toolch
     "$CC" -O2 -static -ffunction-sections -fdata-sections -isystem "$inc" -idirafter "$STAGE/kheaders" \
         -DSB_STATIC_LAYER=1 -Wall -Wextra -Werror -Wconversion \
         -o "$STAGE/static-smoke" "$ROOT/layer/static-smoke.c" \
-        -static -Wl,--gc-sections -s "$lib/libcurl.a" "$lib/libcjson.a" "$lib/libcrypto.a"
+        -static -Wl,--gc-sections -s "$lib/libcurl.a" "$lib/libcjson.a" "$lib/libcrypto.a" \
+        "$lib/libz.a"
     bash "$ROOT/layer/check-static.sh" "$STAGE/static-smoke"
 }
 
@@ -459,7 +479,8 @@ STAMP=$(printf 'sigboot-deps 1\narch %s\nlock %s\nscript %s\ngcc %s %s\nmusl %s\
     "$GCC" "$("$GCC" -dumpfullversion)" "$MUSL_VER")
 
 if [ -f "$OUT/.stamp" ] && [ "$(cat "$OUT/.stamp")" = "$STAMP" ] &&
-    [ -f "$OUT/lib/libcurl.a" ] && [ -f "$OUT/lib/libcrypto.a" ] && [ -f "$OUT/lib/libcjson.a" ]; then
+    [ -f "$OUT/lib/libcurl.a" ] && [ -f "$OUT/lib/libcrypto.a" ] && [ -f "$OUT/lib/libcjson.a" ] &&
+    [ -f "$OUT/lib/libz.a" ]; then
     touch "$OUT/.stamp"
     rm -f "$FAILED_LOG"
     log "up to date: .stamp matches deps.lock, script and toolchain; nothing rebuilt ($(since "$T_START") s)"
@@ -467,6 +488,7 @@ if [ -f "$OUT/.stamp" ] && [ "$(cat "$OUT/.stamp")" = "$STAMP" ] &&
     summary libcurl.a curl
     summary libcrypto.a openssl
     summary libcjson.a cjson
+    summary libz.a zlib
     echo "$ARCH: up to date ($(rel "$OUT"), sources verified, $(since "$T_START") s)"
     exit 0
 fi
@@ -492,11 +514,14 @@ log "CC=$CC AR=$AR RANLIB=$RANLIB NM=$NM STRIP=$STRIP ($("$GCC" --version | head
 step "unpack openssl" unpack openssl "$SRC/openssl"
 step "unpack curl" unpack curl "$SRC/curl"
 step "unpack cjson" unpack cjson "$SRC/cjson"
+step "unpack zlib" unpack zlib "$SRC/zlib"
 step "openssl configure" openssl_configure
 step "openssl make" openssl_make
 step "curl configure" curl_configure
 step "curl make" curl_make
 step "cjson build" cjson_build
+step "zlib configure" zlib_configure
+step "zlib make" zlib_make
 step "smoke test" smoke
 
 printf '%s\n' "$STAMP" >"$STAGE/.stamp"
@@ -511,4 +536,5 @@ LOG=$OUT/build.log
 summary libcurl.a curl "unpack curl" "curl configure" "curl make"
 summary libcrypto.a openssl "unpack openssl" "openssl configure" "openssl make"
 summary libcjson.a cjson "unpack cjson" "cjson build"
+summary libz.a zlib "unpack zlib" "zlib configure" "zlib make"
 echo "$ARCH: built $(rel "$OUT") in $(since "$T_START") s (log: $(rel "$OUT/build.log"))"
