@@ -357,8 +357,8 @@ def section_counts(r, res, tools):
     res["counts"] = out
 
 
-COLD_FUNCS = ("_dl_start", "bs_gate_run", "vfy_config_load", "vfy_tree_scan_dir", "vfy_check",
-              "curl_global_init", "start_thread")
+COLD_FUNCS = ("_dl_start", "bs_gate_run", "vfy_config_load", "vfy_key_from_pem", "vfy_tree_scan_dir",
+              "vfy_check", "vfy_key_verify", "curl_global_init", "start_thread")
 
 
 def annotate_inclusive(path):
@@ -818,6 +818,11 @@ def report(argv):
             rows.append(("STATIC c-handler user instructions/inv, %s" % label, kcount(c.get("instructions")),
                          kcount(b.get("instructions")), ratio(c.get("instructions"), b.get("instructions")),
                          PEER["ins_" + sz], "-", "-"))
+            # musl's malloc maps fresh pages for libcurl's per-transfer buffers unless they are
+            # kept (runtime-api/rapi_mem.c): this row shows whether they are.
+            rows.append(("STATIC c-handler minor page faults/inv, %s" % label,
+                         mdr(c.get("minor_faults", []), 2), mdr(b.get("minor_faults", []), 2), "-",
+                         PEER["flt_" + sz], "-", "-"))
         si = idle_med("static-handler", "VmRSS")
         rows.append(("STATIC c-handler idle RSS in /next, MB (anon %s + file %s)" % (
             fmt(mb(idle_med("static-handler", "RssAnon")), 2), fmt(mb(idle_med("static-handler", "RssFile")), 2)),
@@ -861,14 +866,12 @@ def report(argv):
         print("note: " + n)
     for n in res.get("notes", []):
         print("note: " + n)
-    byc = counts.get("c-handler/small", {}).get("strace_by_call")
-    if byc:
-        print("c-handler syscalls per 213 B invocation (strace): " +
-              ", ".join("%s %.2f" % kv for kv in sorted(byc.items(), key=lambda kv: -kv[1])))
-    byc = counts.get("c-handler/big", {}).get("strace_by_call")
-    if byc:
-        print("c-handler syscalls per 1 MiB invocation (strace): " +
-              ", ".join("%s %.2f" % kv for kv in sorted(byc.items(), key=lambda kv: -kv[1])))
+    for name in ("c-handler", "static-handler"):
+        for sz, label in (("small", "213 B"), ("big", "1 MiB")):
+            byc = counts.get("%s/%s" % (name, sz), {}).get("strace_by_call")
+            if byc:
+                print("%s syscalls per %s invocation (strace): " % (name, label) +
+                      ", ".join("%s %.2f" % kv for kv in sorted(byc.items(), key=lambda kv: -kv[1])))
     for name, c in ci_.items():
         parts = ", ".join("%s %s" % (fn, kcount(c[fn])) for fn in COLD_FUNCS if fn in c)
         if parts:

@@ -34,9 +34,9 @@
 /* The Runtime API caps a buffered event at 6 MiB [runtime-api §1]; a little
  * more room covers the response head that shares the buffer. */
 #define RC_MAX_BODY (6u * 1024u * 1024u + 100u)
-#define RC_MAX_HEAD (64u * 1024u)
+#define RC_MAX_HEAD ((size_t)64 * 1024)
 #define RC_MAX_ID 128u
-#define RC_INIT_CAP (64u * 1024u)
+#define RC_INIT_CAP ((size_t)64 * 1024)
 
 /* One receive buffer reused across requests: bytes [0, len) are unread input.
  * Caller-owned; rc_conn_cleanup frees p. */

@@ -611,13 +611,16 @@ int bs_ext_run(void)
     sb_log_setup();
     /* libcurl runs with CURLOPT_NOSIGNAL: a peer that goes away must not kill
      * us with SIGPIPE. */
-    signal(SIGPIPE, SIG_IGN);
+    if (signal(SIGPIPE, SIG_IGN) == SIG_ERR) {
+        sb_log(SB_FATAL, "extension: cannot ignore SIGPIPE: %s; not registering", strerror(errno));
+        return BS_EXIT_INTERNAL;
+    }
     if (vfy_crypto_init() != 0) {
         sb_log(SB_FATAL, "extension: libcrypto initialisation failed; not registering");
         return BS_EXIT_INTERNAL;
     }
     /* Plain HTTP to the Extensions API: no TLS state to initialise. */
-    if (curl_global_init(CURL_GLOBAL_NOTHING) != CURLE_OK) {
+    if (rapi_global_init() != 0) {
         sb_log(SB_FATAL, "extension: libcurl initialisation failed; not registering");
         return BS_EXIT_INTERNAL;
     }
@@ -688,6 +691,6 @@ int bs_ext_run(void)
     }
 out:
     ext_client_cleanup(&c);
-    curl_global_cleanup();
+    rapi_global_cleanup();
     return status;
 }

@@ -4,7 +4,6 @@
  * the verification gate, the handler, then next -> handle -> respond forever.
  * Any failure before the loop posts /runtime/init/error (when the Runtime API
  * is known) and returns a distinct exit status; the handler never runs. */
-#include <curl/curl.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -167,7 +166,7 @@ int bs_serve(struct rapi_client *c, const struct bs_env *env, sb_handler_fn hand
                 goto out;
             }
             {
-                struct timespec ts = {0, 10 * 1000 * 1000};
+                struct timespec ts = {0, 10L * 1000 * 1000};
                 nanosleep(&ts, NULL);
             }
             continue;
@@ -215,13 +214,16 @@ int bs_run(sb_handler_fn handler, void *arg)
     sb_log_setup();
     /* libcurl runs with CURLOPT_NOSIGNAL, so a peer that goes away must not
      * kill us with SIGPIPE; children get the default back (bs_proc.c). */
-    signal(SIGPIPE, SIG_IGN);
+    if (signal(SIGPIPE, SIG_IGN) == SIG_ERR) {
+        sb_log(SB_FATAL, "cannot ignore SIGPIPE: %s", strerror(errno));
+        return BS_EXIT_INTERNAL;
+    }
     if (vfy_crypto_init() != 0) {
         sb_log(SB_FATAL, "libcrypto initialisation failed");
         return BS_EXIT_INTERNAL;
     }
     /* Plain HTTP to the Runtime API: no TLS state to initialise. */
-    if (curl_global_init(CURL_GLOBAL_NOTHING) != CURLE_OK) {
+    if (rapi_global_init() != 0) {
         sb_log(SB_FATAL, "libcurl initialisation failed");
         return BS_EXIT_INTERNAL;
     }
@@ -250,6 +252,12 @@ int bs_run(sb_handler_fn handler, void *arg)
     }
     switch (env.kind) {
     case BS_HANDLER_INPROC:
+        /* bs_env_load chooses in-process only when it was given a handler. */
+        if (handler == NULL) {
+            sb_err_set(&err, SB_E_INTERNAL, "in-process mode without a handler");
+            status = init_fail(c, "Runtime.InvalidEntrypoint", &err, BS_EXIT_INTERNAL);
+            goto out;
+        }
         break;
     case BS_HANDLER_EXEC:
         if (access(env.handler_path, X_OK) != 0) {
@@ -260,8 +268,10 @@ int bs_run(sb_handler_fn handler, void *arg)
         /* The custom runtime speaks the Runtime API itself: hand over. */
         rapi_free(c);
         c = NULL;
-        curl_global_cleanup();
-        signal(SIGPIPE, SIG_DFL);
+        rapi_global_cleanup();
+        /* An ignored SIGPIPE would survive the execve. */
+        if (signal(SIGPIPE, SIG_DFL) == SIG_ERR)
+            sb_log(SB_WARN, "cannot restore SIGPIPE for %s: %s", env.handler_path, strerror(errno));
         {
             char *const argv[] = {env.handler_path, NULL};
             execve(env.handler_path, argv, environ);
@@ -282,7 +292,7 @@ int bs_run(sb_handler_fn handler, void *arg)
 out:
     bs_proc_free(proc);
     rapi_free(c);
-    curl_global_cleanup();
+    rapi_global_cleanup();
     return status;
 }
 

@@ -57,14 +57,29 @@ struct rapi_invocation {
 
 struct rapi_client;
 
+/* libcurl's process-wide initialisation for the client, to call instead of
+ * curl_global_init(CURL_GLOBAL_NOTHING) (plain HTTP: no TLS state): the
+ * same, plus allocation callbacks (curl_global_init_mem) that keep libcurl's
+ * per-transfer receive and upload buffers for the next transfer. libcurl
+ * 7.88 allocates them at the start of every transfer and frees them at its
+ * end; glibc recycles them from its heap, musl (the static layer build) maps
+ * and unmaps them each time: 4 syscalls and up to ~370 page faults more per
+ * invocation (rapi_mem.c). Same rules as curl_global_init: once, from main,
+ * before any thread exists, and before any other libcurl call. Returns 0, or
+ * -1 if libcurl cannot be initialised. rapi_global_cleanup (curl_global_cleanup,
+ * then frees the kept buffers) undoes it, after the last rapi_free. */
+int rapi_global_init(void) __attribute__((warn_unused_result));
+void rapi_global_cleanup(void);
+
 /* host_port is AWS_LAMBDA_RUNTIME_API ("127.0.0.1:9001"): host (DNS name,
  * IPv4 or [IPv6]) ':' port, nothing else (no '/', '@', spaces, userinfo).
- * The caller must have called curl_global_init() first (main does, once) and
- * should ignore SIGPIPE: the handle runs with CURLOPT_NOSIGNAL. Proxies
- * (http_proxy...), redirects and protocols other than http are disabled.
- * NULL on failure (SB_E_CONFIG for a bad host_port; err may be NULL). The
- * caller frees the client with rapi_free (NULL is a no-op), which also removes
- * _X_AMZN_TRACE_ID from the environment if the client had set it. */
+ * The caller must have called rapi_global_init() (or curl_global_init())
+ * first (main does, once) and should ignore SIGPIPE: the handle runs with
+ * CURLOPT_NOSIGNAL. Proxies (http_proxy...), redirects and protocols other
+ * than http are disabled. NULL on failure (SB_E_CONFIG for a bad host_port;
+ * err may be NULL). The caller frees the client with rapi_free (NULL is a
+ * no-op), which also removes _X_AMZN_TRACE_ID from the environment if the
+ * client had set it. */
 struct rapi_client *rapi_new(const char *host_port, struct sb_err *err);
 void rapi_free(struct rapi_client *c);
 

@@ -39,6 +39,22 @@
  * 64 KiB in total). 2 KiB escapes to at most 12 KiB, 16 KiB in base64. */
 #define RAPI_MAX_TRAILER_MESSAGE 2048u
 
+/* libcurl's allocator (rapi_mem.c, installed by rapi_global_init): blocks
+ * of RAPI_MEM_KEEP_MIN bytes and more are kept when freed and handed out
+ * again for a request of the same size, at most RAPI_MEM_SLOTS of them. The
+ * smallest buffer of a transfer is the stream handle's 16 KiB + 1 receive
+ * buffer; libcurl's other allocations are far smaller and go to libc. */
+#define RAPI_MEM_KEEP_MIN ((size_t)16 * 1024)
+#define RAPI_MEM_SLOTS 6
+
+/* curl_malloc_callback and friends, exposed for tests/unit/test_rapi.c. */
+void *rapi_mem_malloc(size_t size);
+void rapi_mem_free(void *p);
+void *rapi_mem_realloc(void *p, size_t size);
+void *rapi_mem_calloc(size_t nmemb, size_t size);
+/* Bytes of the blocks kept idle for reuse right now. */
+size_t rapi_mem_kept(void);
+
 /* The /next headers we keep. */
 enum rapi_hdr {
     RAPI_H_REQUEST_ID,

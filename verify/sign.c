@@ -2,6 +2,7 @@
  * CLI only: the Makefile keeps verify/sign*.c out of libsigboot.a. */
 #include "sign.h"
 
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -126,16 +127,6 @@ out:
     return rc;
 }
 
-static bool only_space(const char *p, size_t n)
-{
-    size_t i;
-    for (i = 0; i < n; i++) {
-        if (p[i] != ' ' && p[i] != '\t' && p[i] != '\n' && p[i] != '\r')
-            return false;
-    }
-    return true;
-}
-
 static enum vfy_alg infer_alg(const EVP_PKEY *pk)
 {
     char group[PARAM_NAME_MAX];
@@ -165,57 +156,27 @@ void vfy_signer_free(struct vfy_signer *s)
 int vfy_signer_load(const char *pem, size_t len, enum vfy_alg alg, struct vfy_signer **out,
                     struct sb_err *err)
 {
-    BIO *bio = NULL;
-    char *name = NULL;
-    char *header = NULL;
     unsigned char *data = NULL;
-    long dlen = 0;
+    size_t dlen = 0;
     const unsigned char *p;
     PKCS8_PRIV_KEY_INFO *p8 = NULL;
     EVP_PKEY *pk = NULL;
     struct vfy_signer *s = NULL;
-    char *rest = NULL;
-    long restlen;
-    size_t skip = 0;
     int rc = -1;
 
     *out = NULL;
-    if (len == 0 || len > VFY_MAX_PRIVKEY_PEM) {
-        sb_err_set(err, SB_E_PARSE, "private key PEM is empty or longer than %u bytes",
-                   VFY_MAX_PRIVKEY_PEM);
-        goto out;
-    }
-    while (skip < len && only_space(pem + skip, 1))
-        skip++;
-    if (len - skip < 11 || memcmp(pem + skip, "-----BEGIN ", 11) != 0) {
-        sb_err_set(err, SB_E_PARSE, "private key PEM must start with -----BEGIN PRIVATE KEY-----");
-        goto out;
-    }
-    bio = BIO_new_mem_buf(pem + skip, (int)(len - skip));
-    if (bio == NULL) {
-        sb_err_set(err, SB_E_NOMEM, "out of memory");
-        goto out;
-    }
-    if (PEM_read_bio(bio, &name, &header, &data, &dlen) != 1) {
-        sb_err_set(err, SB_E_PARSE, "private key PEM is malformed");
-        goto out;
-    }
-    if (strcmp(name, PEM_NAME_ENC_PRIVKEY) == 0) {
-        sb_err_set(err, SB_E_PARSE, "encrypted private keys are not supported");
-        goto out;
-    }
-    if (strcmp(name, PEM_NAME_PRIVKEY) != 0 || header[0] != '\0') {
-        sb_err_set(err, SB_E_PARSE, "PEM block is \"%.40s\", want \"PRIVATE KEY\" (PKCS#8)", name);
-        goto out;
-    }
-    restlen = BIO_get_mem_data(bio, &rest);
-    if (restlen < 0 || !only_space(rest, (size_t)restlen)) {
-        sb_err_set(err, SB_E_PARSE, "bytes after the private key PEM block");
+    if (vfy_pem_decode(pem, len, VFY_MAX_PRIVKEY_PEM, PEM_NAME_PRIVKEY, "PKCS#8 private key", &data,
+                       &dlen, err) != 0) {
+        /* The usual mistake gets a message of its own. */
+        if (err != NULL && err->code == SB_E_PARSE &&
+            memmem(pem, len, "-----BEGIN " PEM_NAME_ENC_PRIVKEY "-----",
+                   sizeof("-----BEGIN " PEM_NAME_ENC_PRIVKEY "-----") - 1) != NULL)
+            sb_err_set(err, SB_E_PARSE, "encrypted private keys are not supported");
         goto out;
     }
     p = data;
-    p8 = d2i_PKCS8_PRIV_KEY_INFO(NULL, &p, dlen);
-    if (p8 == NULL || p != data + dlen || (pk = EVP_PKCS82PKEY(p8)) == NULL) {
+    if (dlen > LONG_MAX || (p8 = d2i_PKCS8_PRIV_KEY_INFO(NULL, &p, (long)dlen)) == NULL ||
+        p != data + dlen || (pk = EVP_PKCS82PKEY(p8)) == NULL) {
         sb_err_set(err, SB_E_PARSE, "private key PEM does not hold one PKCS#8 key");
         goto out;
     }
@@ -248,11 +209,8 @@ out:
     vfy_signer_free(s);
     EVP_PKEY_free(pk);
     PKCS8_PRIV_KEY_INFO_free(p8);
-    OPENSSL_free(name);
-    OPENSSL_free(header);
     if (data != NULL)
-        OPENSSL_clear_free(data, (size_t)dlen);
-    BIO_free(bio);
+        OPENSSL_clear_free(data, dlen);
     ERR_clear_error();
     return rc;
 }
@@ -613,7 +571,7 @@ int vfy_sign_profile_fragment(const char *pub_pem, size_t pub_len, enum vfy_alg 
     if (arn_out != NULL)
         arn_out[0] = '\0';
     sb_buf_init(&b, FRAGMENT_MAX);
-    sb_buf_init(&check, 2 * FRAGMENT_MAX);
+    sb_buf_init(&check, 2 * (size_t)FRAGMENT_MAX);
     if (vfy_key_from_pem(pub_pem, pub_len, alg, &key, err) != 0)
         goto out;
     if (opts->version != NULL) {

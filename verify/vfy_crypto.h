@@ -3,7 +3,10 @@
  * vfy_crypto_init runs OPENSSL_init_crypto(OPENSSL_INIT_NO_LOAD_CONFIG): the
  * verifier must not read an openssl.cnf named by the environment
  * (OPENSSL_CONF), which could load other providers or change defaults in the
- * process that decides whether code runs. Call it once, first, from main (and
+ * process that decides whether code runs. It also skips loading libcrypto's
+ * error strings (OPENSSL_INIT_NO_LOAD_CRYPTO_STRINGS, a cold-start cost):
+ * sigboot never prints them, so ERR_error_string would only give codes.
+ * Call it once, first, from main (and
  * from each test binary) before any vfy_ function that uses libcrypto.
  * Returns 0, or -1 when libcrypto cannot be initialised. Implemented in
  * vfy_key.c; owned by verify/. */

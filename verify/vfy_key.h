@@ -50,12 +50,29 @@ enum vfy_alg vfy_alg_from_name(const char *s, size_t len);
 const char *vfy_alg_cli_name(enum vfy_alg alg);
 enum vfy_alg vfy_alg_from_cli_name(const char *s, size_t len);
 
-/* Parse exactly one "PUBLIC KEY" PEM block (white space around it allowed,
- * nothing else) holding a DER SubjectPublicKeyInfo in canonical form, and
- * check that the key is of type alg: a named-curve P-384 / P-256 key with an
- * uncompressed point for ECDSA, an Ed25519 key for ED25519. On success *out
- * is a new key; on failure *out is NULL and err says why (SB_E_PARSE for a bad
- * PEM or DER, SB_E_CONFIG for a key that is not of type alg, SB_E_CRYPTO). */
+/* Decode exactly one PEM block labelled label (RFC 7468) from (pem, len):
+ * white space (SP, HT, CR, LF) before and after it is allowed, nothing else,
+ * and no RFC 1421 headers (Proc-Type, DEK-Info). len must be 1..max. what
+ * names the object in messages ("public key"). On success *der holds the
+ * decoded bytes, allocated by libcrypto: the caller frees them with
+ * OPENSSL_clear_free(*der, *der_len) (they may be a private key). On failure
+ * *der is NULL, *der_len 0, and err says why: SB_E_PARSE (empty, too long,
+ * text around the block, another label, headers, bad base64), SB_E_NOMEM.
+ * Shared by the public key loader and the signing CLI's private key loader. */
+int vfy_pem_decode(const char *pem, size_t len, size_t max, const char *label, const char *what,
+                   unsigned char **der, size_t *der_len, struct sb_err *err)
+    __attribute__((warn_unused_result));
+
+/* Parse exactly one "PUBLIC KEY" PEM block (as vfy_pem_decode) holding the
+ * canonical DER SubjectPublicKeyInfo of a key of type alg: a P-384 / P-256 key
+ * on its named curve with an uncompressed point for ECDSA, an Ed25519 key for
+ * ED25519; nothing after it. The point of an EC key must pass partial public
+ * key validation (on the curve; enough on these cofactor-1 curves). On success
+ * *out is a new key; on failure *out is NULL and err says why (SB_E_PARSE for
+ * a bad PEM or DER: not one SubjectPublicKeyInfo, trailing bytes, BER;
+ * SB_E_CONFIG for a key that is not of type alg, another curve, explicit curve
+ * parameters, a compressed point, a point not on the curve; SB_E_NOMEM,
+ * SB_E_CRYPTO). */
 int vfy_key_from_pem(const char *pem, size_t len, enum vfy_alg alg, struct vfy_key **out,
                      struct sb_err *err) __attribute__((warn_unused_result));
 void vfy_key_free(struct vfy_key *k);

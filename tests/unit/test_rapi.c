@@ -3,7 +3,8 @@
  * decimals, status lines, header lines of /next, the error document; plus the
  * argument checks of the posts, which answer without any network traffic.
  * Every accepting case has rejecting twins. Parser input sits against a guard
- * page (picohttpparser test.c), so a read past len faults. */
+ * page (picohttpparser test.c), so a read past len faults. Also libcurl's
+ * allocator of rapi_mem.c, which the whole group runs under (rapi_global_init). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -13,6 +14,8 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
+
+#include <ctype.h>
 
 #include <cmocka.h>
 #include <curl/curl.h>
@@ -247,14 +250,13 @@ static void test_status_line(void **state)
 static int feed(struct rapi_headers *h, const char *line, struct sb_err *e)
 {
     size_t n = strlen(line);
-    char *tmp = malloc(n + 2);
+    char *tmp = malloc(n + 3);
     struct guard g;
     int rc;
 
     assert_non_null(tmp);
-    memcpy(tmp, line, n);
-    memcpy(tmp + n, "\r\n", 2);
-    g = guard_copy(tmp, n + 2);
+    assert_int_equal(snprintf(tmp, n + 3, "%s\r\n", line), n + 2);
+    g = guard_copy(tmp, n + 2); /* the line and CRLF, without snprintf's NUL */
     rc = rapi_headers_feed(h, g.p, n + 2, e);
     guard_free(&g);
     free(tmp);
@@ -779,19 +781,183 @@ static void test_header_value(void **state)
     assert_false(rapi_header_value_is_valid("a\0b", 3));
 }
 
+/* ---- byte classes ----------------------------------------------------------- */
+
+/* The definitions the parser's byte table must implement (RFC 9110). */
+static bool ref_tchar(int b)
+{
+    return b != 0 && (isdigit(b) || (b < 0x80 && isalpha(b)) || strchr("!#$%&'*+-.^_`|~", b));
+}
+
+static bool ref_field(int b)
+{
+    return b == '\t' || (b >= 0x20 && b != 0x7f);
+}
+
+static bool ref_id(int b)
+{
+    return b != 0 && ((b < 0x80 && isalnum(b)) || strchr("._:-", b));
+}
+
+/* Feed (data, len) + CRLF after a fresh 200 status line and request id. */
+static int feed_bytes(const char *data, size_t len)
+{
+    struct rapi_headers h;
+    struct sb_err e = {0};
+    char line[64];
+    struct guard g;
+    int rc;
+
+    assert_true(len + 2 <= sizeof(line));
+    memcpy(line, data, len);
+    line[len] = '\r';
+    line[len + 1] = '\n';
+    rapi_headers_init(&h);
+    start_200(&h);
+    g = guard_copy(line, len + 2);
+    rc = rapi_headers_feed(&h, g.p, len + 2, &e);
+    guard_free(&g);
+    rapi_headers_cleanup(&h);
+    return rc;
+}
+
+/* Every byte in a header name, a header value, a reason phrase and a request
+ * id, against the reference definitions: the lookup table has no hole. */
+static void test_byte_classes(void **state)
+{
+    int b;
+    (void)state;
+
+    for (b = 0; b < 256; b++) {
+        char name[] = "XbY: v";
+        char value[] = "Name: abc";
+        char id[] = "abc";
+        char status[] = "HTTP/1.1 200 ObK\r\n";
+        struct rapi_headers h;
+        struct sb_err e = {0};
+        struct guard g;
+        bool ok;
+
+        name[1] = (char)b;
+        /* "X:Y: v" is the header X with the value "Y: v". */
+        ok = feed_bytes(name, sizeof(name) - 1) == 0;
+        if (ok != (ref_tchar(b) || b == ':'))
+            fail_msg("byte 0x%02x in a header name: %s", b, ok ? "accepted" : "refused");
+        value[7] = (char)b;
+        ok = feed_bytes(value, sizeof(value) - 1) == 0;
+        if (ok != ref_field(b))
+            fail_msg("byte 0x%02x in a header value: %s", b, ok ? "accepted" : "refused");
+        id[1] = (char)b;
+        ok = rapi_request_id_is_valid(id, 3);
+        if (ok != ref_id(b))
+            fail_msg("byte 0x%02x in a request id: %s", b, ok ? "accepted" : "refused");
+        status[14] = (char)b;
+        rapi_headers_init(&h);
+        g = guard_copy(status, sizeof(status) - 1);
+        ok = rapi_headers_feed(&h, g.p, sizeof(status) - 1, &e) == 0;
+        guard_free(&g);
+        rapi_headers_cleanup(&h);
+        if (ok != ref_field(b))
+            fail_msg("byte 0x%02x in a reason phrase: %s", b, ok ? "accepted" : "refused");
+    }
+}
+
+/* ---- libcurl's allocator (rapi_mem.c) -------------------------------------- */
+
+/* Sizes libcurl does not use, so that its blocks (the group runs under
+ * rapi_global_init) cannot be mistaken for the test's. */
+#define MEM_A ((size_t)40000)
+#define MEM_B ((size_t)50000)
+
+static void test_mem_keeps_big_blocks(void **state)
+{
+    unsigned char *a;
+    unsigned char *b;
+    unsigned char *c;
+    unsigned char *p;
+    size_t kept0 = rapi_mem_kept();
+    size_t i;
+    (void)state;
+
+    /* A big block comes back for the same size, and only for it. */
+    a = rapi_mem_malloc(MEM_A);
+    assert_non_null(a);
+    memset(a, 0xa5, MEM_A);
+    rapi_mem_free(a);
+    assert_int_equal(rapi_mem_kept(), kept0 + MEM_A);
+    b = rapi_mem_malloc(MEM_B);
+    assert_non_null(b);
+    assert_ptr_not_equal(b, a);
+    p = rapi_mem_malloc(MEM_A);
+    assert_ptr_equal(p, a);
+    assert_int_equal(rapi_mem_kept(), kept0);
+    /* calloc of a kept block is zeroed all the same. */
+    rapi_mem_free(p);
+    p = rapi_mem_calloc(1, MEM_A);
+    assert_ptr_equal(p, a);
+    for (i = 0; i < MEM_A; i++)
+        assert_int_equal(p[i], 0);
+    /* realloc: shrinking keeps the block, growing copies the bytes. */
+    memset(p, 0x5a, MEM_A);
+    assert_ptr_equal(rapi_mem_realloc(p, MEM_A - 1), p);
+    c = rapi_mem_realloc(p, 2 * MEM_A);
+    assert_non_null(c);
+    for (i = 0; i < MEM_A; i++)
+        assert_int_equal(c[i], 0x5a);
+    rapi_mem_free(c);
+    rapi_mem_free(b);
+    assert_true(rapi_mem_kept() >= kept0 + MEM_B);
+    /* Small blocks go to libc: never kept. */
+    p = rapi_mem_malloc(RAPI_MEM_KEEP_MIN - 1);
+    assert_non_null(p);
+    rapi_mem_free(p);
+    assert_true(rapi_mem_kept() >= kept0 + MEM_B);
+    rapi_mem_free(NULL);
+    assert_null(rapi_mem_calloc(SIZE_MAX, 2));
+    p = rapi_mem_realloc(NULL, 10);
+    assert_non_null(p);
+    p = rapi_mem_realloc(p, MEM_B + 1); /* an untracked block stays untracked */
+    assert_non_null(p);
+    rapi_mem_free(p);
+}
+
+/* More live big blocks than slots: the extra ones are plain malloc blocks
+ * and everything is freed correctly (ASan/valgrind see any mistake). */
+static void test_mem_slots_full(void **state)
+{
+    void *p[RAPI_MEM_SLOTS + 3];
+    size_t i;
+    (void)state;
+
+    for (i = 0; i < sizeof(p) / sizeof(p[0]); i++) {
+        p[i] = rapi_mem_malloc(MEM_A + i);
+        assert_non_null(p[i]);
+        memset(p[i], (int)i, MEM_A + i);
+    }
+    for (i = 0; i < sizeof(p) / sizeof(p[0]); i++)
+        rapi_mem_free(p[i]);
+    /* A new size evicts an idle block instead of growing the table. */
+    p[0] = rapi_mem_malloc(MEM_B + 7);
+    assert_non_null(p[0]);
+    rapi_mem_free(p[0]);
+    assert_true(rapi_mem_kept() <= (size_t)RAPI_MEM_SLOTS * (MEM_B + 7));
+}
+
 /* ---- client argument checks (no traffic) ------------------------------------ */
 
+/* The whole group runs with libcurl on rapi_mem.c's allocator, as the
+ * bootstrap does. */
 static int setup_curl(void **state)
 {
     (void)state;
-    return curl_global_init(CURL_GLOBAL_NOTHING) == CURLE_OK ? 0 : -1;
+    return rapi_global_init();
 }
 
 static int teardown_curl(void **state)
 {
     (void)state;
-    curl_global_cleanup();
-    return 0;
+    rapi_global_cleanup();
+    return rapi_mem_kept() == 0 ? 0 : -1;
 }
 
 static void test_client_args(void **state)
@@ -854,6 +1020,9 @@ int main(void)
         cmocka_unit_test(test_error_json_limits),
         cmocka_unit_test(test_host_port),
         cmocka_unit_test(test_header_value),
+        cmocka_unit_test(test_byte_classes),
+        cmocka_unit_test(test_mem_keeps_big_blocks),
+        cmocka_unit_test(test_mem_slots_full),
         cmocka_unit_test(test_client_args),
     };
     return cmocka_run_group_tests(tests, setup_curl, teardown_curl);
