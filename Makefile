@@ -33,7 +33,7 @@ UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 SAMPLE_BINS := $(BUILD)/samples/c-handler
 
-.PHONY: all deps test check unit integration asan valgrind lint format demo bench layer clean help
+.PHONY: all deps test check unit integration asan valgrind lint format demo bench soak layer clean help
 all: deps-check $(BUILD)/bootstrap $(BUILD)/sigboot $(BUILD)/libsigboot.a $(BUILD)/include/sigboot.h \
      $(SAMPLE_BINS)
 
@@ -42,11 +42,12 @@ help:
 	@echo "make deps       install the Debian build dependencies (as root)"
 	@echo "make test       unit + integration tests"
 	@echo "make asan       the tests under ASan+UBSan (own build dir)"
-	@echo "make valgrind   the unit tests under valgrind"
+	@echo "make valgrind   unit + integration tests, our binaries under valgrind (leaks are errors)"
 	@echo "make demo       sign the sample, run it, show Enforce and Warn on a tampered copy"
 	@echo "make bench      benchmarks (bench/)"
+	@echo "make soak       100,000 invocations of the C handler; fails if its RSS keeps growing"
 	@echo "make layer      the static Lambda layer zips"
-	@echo "make lint       banned functions, clang-format"
+	@echo "make lint       banned calls, cppcheck, clang-tidy (make lint-deps installs them)"
 
 deps:
 	@sh tests/deps.sh
@@ -121,11 +122,24 @@ asan: deps
 	        OPT="-O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all" \
 	        EXTRA_LDFLAGS="-fsanitize=address,undefined" check
 
-valgrind: all $(UNIT_BINS)
-	@SB_VALGRIND=1 sh tests/run.sh $(BUILD) unit
+# Valgrind on the normal build: the unit binaries, and every program of ours
+# that the integration suites start (tests/integration/harness.py). Any error,
+# or a definite/indirect leak, fails the suite (tests/run.sh checks the logs).
+valgrind: all $(UNIT_BINS) $(TOOL_BINS)
+	@SB_VALGRIND=1 sh tests/run.sh $(BUILD)
 
-lint:
-	@sh tests/lint.sh
+# Static analysis (tests/lint.sh): banned calls, cppcheck, clang-tidy (.clang-tidy) with the
+# build's own flags, after a self-test that each tool catches a planted violation. pkg-config is
+# asked again at run time: lint-deps may have just installed what make saw missing at start.
+lint: deps lint-deps
+	@SB_LINT_DIR="$(BUILD)/lint" \
+	    SB_LINT_FLAGS="$(CPPFLAGS) $$(pkg-config --cflags $(PKGS)) $(filter-out -MMD -MP,$(CFLAGS))" \
+	    sh tests/lint.sh
+
+# cppcheck, clang-tidy (as root it installs them, otherwise prints the apt-get command).
+lint-deps:
+	@sh tests/deps.sh --lint
+.PHONY: lint-deps
 
 demo: deps
 	@$(MAKE) --no-print-directory all
@@ -133,6 +147,10 @@ demo: deps
 
 bench: all
 	@sh bench/run.sh $(BUILD)
+
+# Long run of the in-process C handler: flat RSS after warm-up (bench/soak.sh).
+soak: all
+	@sh bench/soak.sh $(BUILD)
 
 clean:
 	rm -rf $(BUILD)

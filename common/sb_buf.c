@@ -57,7 +57,7 @@ int sb_buf_append_str(struct sb_buf *b, const char *s, struct sb_err *err)
 int sb_buf_printf(struct sb_buf *b, struct sb_err *err, const char *fmt, ...)
 {
     va_list ap;
-    int n;
+    int n, m;
     size_t room;
 
     va_start(ap, fmt);
@@ -69,8 +69,11 @@ int sb_buf_printf(struct sb_buf *b, struct sb_err *err, const char *fmt, ...)
         return -1;
     room = b->cap - b->len;
     va_start(ap, fmt);
-    vsnprintf((char *)b->p + b->len, room, fmt, ap);
+    m = vsnprintf((char *)b->p + b->len, room, fmt, ap);
     va_end(ap);
+    /* The second pass must write what the first one measured. */
+    if (m != n)
+        return sb_err_set(err, SB_E_INTERNAL, "format failed");
     b->len += (size_t)n;
     return 0;
 }

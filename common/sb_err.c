@@ -4,6 +4,10 @@
 #include <stdio.h>
 #include <string.h>
 
+/* The real definitions below, not sb_err.h's static-analyzer shim. */
+#undef sb_err_set
+#undef sb_err_sys
+
 const char *sb_errc_name(enum sb_errc code)
 {
     switch (code) {
@@ -42,7 +46,9 @@ static int vset(struct sb_err *err, enum sb_errc code, int sys, const char *fmt,
         return -1;
     err->code = code;
     err->sys = sys;
-    vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+    /* Truncation is fine; an output error leaves an empty message, not stale bytes. */
+    if (vsnprintf(err->msg, sizeof(err->msg), fmt, ap) < 0)
+        err->msg[0] = '\0';
     if (sys != 0) {
         size_t n = strlen(err->msg);
         if (n < sizeof(err->msg))

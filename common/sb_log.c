@@ -21,6 +21,9 @@ static struct {
     char request_id[128];
 } g_log = {false, SB_INFO, 2, ""};
 
+/* Cap of the buffer one log line (message and fields) is assembled in. */
+#define LOG_LINE_CAP ((size_t)64 * 1024)
+
 const char *sb_level_name(enum sb_level level)
 {
     static const char *const names[] = {"TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL"};
@@ -92,7 +95,7 @@ static void emit(enum sb_level level, bool json, const char *msg, const char *co
 
     if (!sb_log_enabled(level))
         return;
-    sb_buf_init(&heap, 64 * 1024);
+    sb_buf_init(&heap, LOG_LINE_CAP);
     if (json) {
         timestamp(ts, sizeof(ts));
         failed |= sb_buf_printf(&heap, NULL, "{\"timestamp\":\"%s\",\"level\":\"%s\",\"message\":\"",
@@ -136,7 +139,9 @@ void sb_log(enum sb_level level, const char *fmt, ...)
     if (!sb_log_enabled(level))
         return;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof(msg), fmt, ap);
+    /* Truncation is fine; on an output error the line goes out without its text. */
+    if (vsnprintf(msg, sizeof(msg), fmt, ap) < 0)
+        msg[0] = '\0';
     va_end(ap);
     /* One event, one line: text mode must not let a message split a line. */
     for (p = msg; *p != '\0'; p++) {

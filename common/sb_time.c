@@ -3,6 +3,9 @@
 #include <stdio.h>
 #include <time.h>
 
+/* sb_time_add_months accepts up to 10,000 years, far past any signature validity. */
+#define MAX_ADD_MONTHS (INT64_C(12) * 10000)
+
 /* Days from 1970-01-01 to y-m-d in the proleptic Gregorian calendar
  * (Howard Hinnant's days_from_civil algorithm, written out here). */
 static int64_t days_from_civil(int64_t y, int64_t m, int64_t d)
@@ -113,7 +116,7 @@ int sb_time_add_months(int64_t t, int64_t n, int64_t *out)
     int64_t days, secs;
     int64_t y, m, d, idx, v;
 
-    if (n < 0 || n > 12 * 10000)
+    if (n < 0 || n > MAX_ADD_MONTHS)
         return -1;
     split_day(t, &days, &secs);
     civil_from_days(days, &y, &m, &d);

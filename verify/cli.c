@@ -41,7 +41,7 @@
 #define EXIT_USAGE 64
 #define EXIT_NOINPUT 66
 #define SB_VERSION "0.1.0"
-#define MAX_PROFILE_JSON (64u * 1024)
+#define MAX_PROFILE_JSON ((size_t)64 * 1024)
 #define MAX_CSC_JSON (1u << 20)
 
 static const char usage_main[] =
@@ -101,18 +101,25 @@ static const char usage_inspect[] =
     "Prints what a signature file claims (profile, job, times, files). It does NOT\n"
     "verify anything: use 'sigboot verify' for that.\n";
 
+/* A usage text to f. A write error is ignored: the exit status is already decided. */
+static void put_usage(const char *text, FILE *f)
+{
+    (void)fputs(text, f);
+}
+
 /* Print "sigboot: MSG" where the one "%s" in msg is replaced by arg, then
  * the command's usage. Not printf: msg is never a format string. */
 static int usage_error(const char *usage, const char *msg, const char *arg)
 {
     const char *at = strstr(msg, "%s");
-    fputs("sigboot: ", stderr);
+    /* Nothing to do if stderr is gone: the exit status still says it. */
+    (void)fputs("sigboot: ", stderr);
     if (at == NULL) {
-        fputs(msg, stderr);
+        (void)fputs(msg, stderr);
     } else {
-        fwrite(msg, 1, (size_t)(at - msg), stderr);
-        fputs(arg, stderr);
-        fputs(at + 2, stderr);
+        (void)fwrite(msg, 1, (size_t)(at - msg), stderr);
+        (void)fputs(arg, stderr);
+        (void)fputs(at + 2, stderr);
     }
     fprintf(stderr, "\n%s", usage);
     return EXIT_USAGE;
@@ -195,7 +202,7 @@ static int cmd_keygen(int argc, char **argv)
     int c;
 
     if (wants_help(argc, argv)) {
-        fputs(usage_keygen, stdout);
+        put_usage(usage_keygen, stdout);
         return 0;
     }
     while ((c = getopt_long(argc, argv, "o:", opts, NULL)) != -1) {
@@ -287,7 +294,7 @@ static int cmd_config(int argc, char **argv)
     int c;
 
     if (wants_help(argc, argv)) {
-        fputs(usage_config, stdout);
+        put_usage(usage_config, stdout);
         return 0;
     }
     if (argc < 2 || strcmp(argv[1], "init") != 0)
@@ -534,7 +541,7 @@ static int cmd_sign(int argc, char **argv)
 
     sb_buf_init(&keytext, VFY_MAX_PRIVKEY_PEM);
     if (wants_help(argc, argv)) {
-        fputs(usage_sign, stdout);
+        put_usage(usage_sign, stdout);
         return 0;
     }
     while ((c = getopt_long(argc, argv, "o:", opts, NULL)) != -1) {
@@ -696,7 +703,7 @@ static int cmd_verify(int argc, char **argv)
     int c;
 
     if (wants_help(argc, argv)) {
-        fputs(usage_verify, stdout);
+        put_usage(usage_verify, stdout);
         return 0;
     }
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -786,7 +793,6 @@ static int read_sigfile(const char *path, struct sb_buf *out, struct sb_err *err
     sb_buf_reset(out);
     if (scan_input(path, &tree, err) != 0)
         return -1;
-    n = 0;
     if (tree->sig == NULL)
         n = sb_err_set(err, SB_E_MISMATCH, "%s: no %s in the zip", path, VFY_SIGFILE);
     else
@@ -813,7 +819,7 @@ static int cmd_inspect(int argc, char **argv)
 
     sb_buf_init(&raw, VFY_MAX_SIGFILE);
     if (wants_help(argc, argv)) {
-        fputs(usage_inspect, stdout);
+        put_usage(usage_inspect, stdout);
         return 0;
     }
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -884,12 +890,12 @@ int main(int argc, char **argv)
         return EXIT_FAIL;
     }
     if (argc < 2) {
-        fputs(usage_main, stderr);
+        put_usage(usage_main, stderr);
         return EXIT_USAGE;
     }
     cmd = argv[1];
     if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
-        fputs(usage_main, stdout);
+        put_usage(usage_main, stdout);
         return 0;
     }
     if (strcmp(cmd, "--version") == 0) {

@@ -28,7 +28,9 @@ static void add_fail(struct vfy_report *rep, enum vfy_class cls, const char *fil
     f = &rep->fail[rep->n_fail++];
     f->cls = cls;
     va_start(ap, fmt);
-    vsnprintf(f->reason, sizeof(f->reason), fmt, ap);
+    /* Truncation is fine; an output error leaves an empty reason, not stale bytes. */
+    if (vsnprintf(f->reason, sizeof(f->reason), fmt, ap) < 0)
+        f->reason[0] = '\0';
     va_end(ap);
     /* One line: messages may quote names, which are free of control bytes,
      * but a helper's message is not guaranteed to be. */

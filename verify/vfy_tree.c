@@ -1025,9 +1025,9 @@ static size_t open_dir_budget(const struct vfy_limits *lim, unsigned threads)
         b = (uint64_t)rl.rlim_cur / 2;
     if (b > 4096)
         b = 4096;
-    if (b < (uint64_t)lim->max_depth + 2u * threads + 16u + 8u)
+    if (b < (uint64_t)lim->max_depth + 2 * (uint64_t)threads + 16u + 8u)
         return 8;
-    return (size_t)(b - lim->max_depth - 2u * threads - 16u);
+    return (size_t)(b - lim->max_depth - 2 * (uint64_t)threads - 16u);
 }
 
 static int size_desc_cmp_ctx(const void *a, const void *b, void *ctx)

@@ -61,11 +61,12 @@ __attribute__((noreturn, format(printf, 1, 2))) static inline void fz_fail(const
 __attribute__((noreturn)) static inline void fz_fail(const char *fmt, ...)
 {
     va_list ap;
-    fputs("fuzz property violated: ", stderr);
+    /* Best effort: abort() below is the report libFuzzer acts on. */
+    (void)fputs("fuzz property violated: ", stderr);
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    (void)vfprintf(stderr, fmt, ap);
     va_end(ap);
-    fputc('\n', stderr);
+    (void)fputc('\n', stderr);
     abort();
 }
 
@@ -190,7 +191,10 @@ static inline const char *fz_scratch_dir(void)
     n = snprintf(fz_scratch, sizeof(fz_scratch), "%s/sigboot-fuzz-XXXXXX", base);
     if (n < 0 || (size_t)n >= sizeof(fz_scratch) || mkdtemp(fz_scratch) == NULL)
         fz_fail("cannot create a scratch directory under %s", base);
-    atexit(fz_scratch_cleanup);
+    if (atexit(fz_scratch_cleanup) != 0) {
+        fz_scratch_cleanup();
+        fz_fail("atexit failed: %s would be left behind", base);
+    }
     return fz_scratch;
 }
 

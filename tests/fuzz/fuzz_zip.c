@@ -75,6 +75,8 @@ static size_t check_open(const struct vfy_limits *lim, size_t size)
     FZ_ASSERT(z != NULL && z->fd >= 0);
     FZ_ASSERT(z->size == size);
     FZ_ASSERT(z->cd_start + z->cd_len <= z->size);
+    /* An array of pointers: the size of a pointer is meant.
+     * NOLINTNEXTLINE(bugprone-sizeof-expression) */
     by_lho = malloc((z->n != 0 ? z->n : 1) * sizeof(*by_lho));
     if (by_lho == NULL)
         fz_fail("out of memory");
@@ -91,7 +93,7 @@ static size_t check_open(const struct vfy_limits *lim, size_t size)
         FZ_ASSERT(r->span_end <= z->cd_start);
         by_lho[i] = r;
     }
-    qsort(by_lho, z->n, sizeof(*by_lho), lho_order);
+    qsort(by_lho, z->n, sizeof(*by_lho), lho_order); /* NOLINT(bugprone-sizeof-expression) */
     for (i = 0; i < z->n; i++) {
         FZ_ASSERT(by_lho[i]->lho == expect);
         expect = by_lho[i]->span_end;

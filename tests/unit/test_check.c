@@ -6,6 +6,8 @@
 #include "sb_log.h"
 
 #define T0 "2025-05-01T12:00:00Z"
+/* Seconds, as int64_t so that DAY * n is computed in 64 bits. */
+#define DAY INT64_C(86400)
 
 struct ctx {
     struct fx_key p384, p256, ed, stranger;
@@ -13,8 +15,11 @@ struct ctx {
 
 static int setup(void **state)
 {
-    struct ctx *c = calloc(1, sizeof(*c));
-    if (c == NULL || vfy_crypto_init() != 0)
+    struct ctx *c;
+    if (vfy_crypto_init() != 0)
+        return -1;
+    c = calloc(1, sizeof(*c));
+    if (c == NULL)
         return -1;
     fx_key_new(&c->p384, VFY_ALG_ECDSA_P384_SHA384);
     fx_key_new(&c->p256, VFY_ALG_ECDSA_P256_SHA256);
@@ -104,7 +109,7 @@ static void test_pass_each_alg(void **state)
     for (i = 0; i < 3; i++) {
         struct fx_profile p = {FX_ARN_A, algs[i], keys[i]->pub, NULL};
         struct vfy_config *cfg = fx_config(&p, 1, NULL, "Enforce", NULL);
-        struct vfy_tree *t = signed_default(keys[i]->signer, FX_ARN_A, t0(), t0() + 86400 * 365);
+        struct vfy_tree *t = signed_default(keys[i]->signer, FX_ARN_A, t0(), t0() + DAY * 365);
         struct vfy_report r;
 
         expect_pass(cfg, t, t0() + 3600);
@@ -117,11 +122,11 @@ static void test_pass_each_alg(void **state)
         assert_int_equal(r.bytes, t->total_bytes);
         assert_true(r.has_times);
         assert_int_equal(r.signed_at, t0());
-        assert_int_equal(r.expires_at, t0() + 86400 * 365);
+        assert_int_equal(r.expires_at, t0() + DAY * 365);
         vfy_tree_free(t);
         /* Twin: the same tree signed by a key of another configured
          * algorithm's slot is not the configured key: unknown (mismatch). */
-        t = signed_default(keys[(i + 1) % 3]->signer, FX_ARN_A, t0(), t0() + 86400);
+        t = signed_default(keys[(i + 1) % 3]->signer, FX_ARN_A, t0(), t0() + DAY);
         expect_one(cfg, t, t0(), VFY_CLASS_MISMATCH, "unknown key", VFY_SIGFILE);
         vfy_tree_free(t);
         vfy_config_free(cfg);
@@ -154,7 +159,7 @@ static void test_malformed_bundle(void **state)
 {
     const struct ctx *c = *state;
     struct vfy_config *cfg = cfg_ab(c, NULL, NULL, NULL);
-    struct vfy_tree *t = signed_default(c->p384.signer, FX_ARN_A, t0(), t0() + 86400);
+    struct vfy_tree *t = signed_default(c->p384.signer, FX_ARN_A, t0(), t0() + DAY);
     struct vfy_report r;
     size_t full = t->sig_len;
 
@@ -174,7 +179,7 @@ static void test_malformed_bundle(void **state)
     expect_one(cfg, t, t0(), VFY_CLASS_INTEGRITY, "malformed signature bundle", NULL);
     vfy_tree_free(t);
     /* Twin: the whole file passes. */
-    t = signed_default(c->p384.signer, FX_ARN_A, t0(), t0() + 86400);
+    t = signed_default(c->p384.signer, FX_ARN_A, t0(), t0() + DAY);
     expect_pass(cfg, t, t0());
     vfy_tree_free(t);
     vfy_config_free(cfg);
@@ -216,7 +221,7 @@ static void test_signature_rules(void **state)
     char *st, *bun;
 
     /* A key not in the config: mismatch, and nothing else is looked at. */
-    t = signed_default(c->stranger.signer, FX_ARN_A, t0(), t0() + 86400);
+    t = signed_default(c->stranger.signer, FX_ARN_A, t0(), t0() + DAY);
     run(cfg, t, t0(), &r);
     assert_int_equal(r.n_fail, 1);
     assert_true(fx_has(&r, VFY_CLASS_MISMATCH, "unknown key", VFY_SIGFILE));
@@ -226,7 +231,7 @@ static void test_signature_rules(void **state)
     vfy_tree_free(t);
     /* A configured key's hint on a signature by another key: integrity. */
     t = fx_tree_default();
-    st = fx_statement(t, FX_ARN_A, t0(), t0() + 86400, &sl);
+    st = fx_statement(t, FX_ARN_A, t0(), t0() + DAY, &sl);
     bun = fx_bundle_custom(c->stranger.signer, VFY_PAYLOAD_TYPE, st, sl, c->p384.signer->keyid);
     fx_tree_set_sig(t, bun, strlen(bun));
     expect_one(cfg, t, t0(), VFY_CLASS_INTEGRITY, "does not verify", VFY_SIGFILE);
@@ -239,7 +244,7 @@ static void test_signature_rules(void **state)
     /* An edited statement under the original signature: integrity, and the
      * edit (here a later expiry) is never looked at. */
     tamper_payload(t, "\"signatureExpiresAt\":\"2025", "\"signatureExpiresAt\":\"2099");
-    run(cfg, t, t0() + 86400 * 400, &r);
+    run(cfg, t, t0() + DAY * 400, &r);
     assert_int_equal(r.n_fail, 1);
     assert_true(fx_has(&r, VFY_CLASS_INTEGRITY, "does not verify", NULL));
     assert_false(r.signature_ok);
@@ -264,7 +269,7 @@ static void signed_edit(const struct ctx *c, const struct vfy_config *cfg, const
 {
     struct vfy_tree *t = fx_tree_default();
     size_t sl = 0, bl = 0;
-    char *st = fx_statement(t, FX_ARN_A, t0(), t0() + 86400, &sl);
+    char *st = fx_statement(t, FX_ARN_A, t0(), t0() + DAY, &sl);
     char *ed = fx_replace(st, from, to);
     char *bun = fx_bundle(c->p384.signer, ed, strlen(ed), &bl);
     struct vfy_report r;
@@ -309,7 +314,7 @@ static void test_malformed_statement(void **state)
 static void tree_case(const struct ctx *c, const struct vfy_config *cfg, const struct fx_ent *mut,
                       size_t n, const char *needle, const char *file, bool with_dirhash)
 {
-    struct vfy_tree *orig = signed_default(c->p384.signer, FX_ARN_A, t0(), t0() + 86400);
+    struct vfy_tree *orig = signed_default(c->p384.signer, FX_ARN_A, t0(), t0() + DAY);
     struct vfy_tree *t = fx_tree(mut, n);
     struct vfy_report r;
 
@@ -446,7 +451,7 @@ static void test_tree_changes(void **state)
     tree_case(c, cfg, link_removed, 3, "signed symlink(s) missing", "lib/libx.so", false);
 
     /* A rename is a missing file plus an extra one, both reported. */
-    orig = signed_default(c->p384.signer, FX_ARN_A, t0(), t0() + 86400);
+    orig = signed_default(c->p384.signer, FX_ARN_A, t0(), t0() + DAY);
     t = fx_tree(renamed, 4);
     fx_tree_set_sig(t, orig->sig, orig->sig_len);
     run(cfg, t, t0(), &r);
@@ -491,7 +496,7 @@ static void test_dirhash_only(void **state)
     struct vfy_tree *t = fx_tree_default();
     size_t sl = 0, bl = 0;
     char h1[65];
-    char *st = fx_statement(t, FX_ARN_A, t0(), t0() + 86400, &sl);
+    char *st = fx_statement(t, FX_ARN_A, t0(), t0() + DAY, &sl);
     char *ed, *bun;
 
     vfy_tree_dirhash1(t, h1);
@@ -520,15 +525,15 @@ static void test_arn_binding(void **state)
     struct vfy_tree *t;
 
     /* Key of profile A, statement claiming profile B (both configured and allowed). */
-    t = signed_default(c->p384.signer, FX_ARN_B, t0(), t0() + 86400);
+    t = signed_default(c->p384.signer, FX_ARN_B, t0(), t0() + DAY);
     expect_one(cfg, t, t0(), VFY_CLASS_MISMATCH, "is not the key's configured profile", NULL);
     vfy_tree_free(t);
     /* Claiming a version nobody configured. */
-    t = signed_default(c->p384.signer, FX_ARN_A2, t0(), t0() + 86400);
+    t = signed_default(c->p384.signer, FX_ARN_A2, t0(), t0() + DAY);
     expect_one(cfg, t, t0(), VFY_CLASS_MISMATCH, "is not the key's configured profile", NULL);
     vfy_tree_free(t);
     /* Twin: key B claiming B. */
-    t = signed_default(c->p256.signer, FX_ARN_B, t0(), t0() + 86400);
+    t = signed_default(c->p256.signer, FX_ARN_B, t0(), t0() + DAY);
     expect_pass(cfg, t, t0());
     vfy_tree_free(t);
     vfy_config_free(cfg);
@@ -538,7 +543,7 @@ static void test_allowed_publishers(void **state)
 {
     const struct ctx *c = *state;
     struct vfy_config *cfg;
-    struct vfy_tree *t = signed_default(c->p384.signer, FX_ARN_A, t0(), t0() + 86400);
+    struct vfy_tree *t = signed_default(c->p384.signer, FX_ARN_A, t0(), t0() + DAY);
     struct vfy_report r;
 
     cfg = cfg_ab(c, NULL, "[\"" FX_ARN_B "\"]", NULL);
@@ -573,7 +578,7 @@ static void test_expiry_basic(void **state)
     const struct ctx *c = *state;
     struct vfy_config *cfg = cfg_ab(c, NULL, NULL, NULL);
     struct vfy_config *cfg0 = cfg_ab(c, NULL, NULL, ",\"clockSkewSeconds\":0");
-    int64_t exp = t0() + 86400 * 30;
+    int64_t exp = t0() + DAY * 30;
     struct vfy_tree *t = signed_default(c->p384.signer, FX_ARN_A, t0(), exp);
     struct vfy_report r;
 
@@ -585,7 +590,7 @@ static void test_expiry_basic(void **state)
     assert_true(vfy_report_blocks(&r, VFY_POLICY_ENFORCE));
     assert_false(vfy_report_blocks(&r, VFY_POLICY_WARN));
     assert_string_equal(vfy_report_error_type(&r), VFY_ERROR_TYPE_POLICY);
-    expect_one(cfg, t, exp + 86400 * 1000, VFY_CLASS_EXPIRY, "expired", NULL);
+    expect_one(cfg, t, exp + DAY * 1000, VFY_CLASS_EXPIRY, "expired", NULL);
     expect_pass(cfg, t, exp - 1);
     /* Signed in the future: beyond the skew fails, at the skew passes. */
     expect_one(cfg, t, t0() - 301, VFY_CLASS_EXPIRY, "later than now", NULL);
@@ -665,7 +670,7 @@ static void test_expiry_validity_period(void **state)
 static void test_profile_revoked(void **state)
 {
     const struct ctx *c = *state;
-    struct vfy_tree *t = signed_default(c->p384.signer, FX_ARN_A, t0(), t0() + 86400 * 30);
+    struct vfy_tree *t = signed_default(c->p384.signer, FX_ARN_A, t0(), t0() + DAY * 30);
     struct vfy_config *cfg;
     struct vfy_report r;
     const char *after =
@@ -712,7 +717,7 @@ static void test_profile_revoked(void **state)
 static void test_signature_revoked(void **state)
 {
     const struct ctx *c = *state;
-    struct vfy_tree *t = signed_default(c->p384.signer, FX_ARN_A, t0(), t0() + 86400 * 30);
+    struct vfy_tree *t = signed_default(c->p384.signer, FX_ARN_A, t0(), t0() + DAY * 30);
     struct vfy_config *cfg = cfg_ab(c, NULL, NULL, NULL);
     struct vfy_bundle *b = NULL;
     struct vfy_report r;
@@ -774,7 +779,7 @@ static void test_all_policy_failures(void **state)
     const struct ctx *c = *state;
     char extra[512];
     struct vfy_config *cfg;
-    struct vfy_tree *orig = signed_default(c->p384.signer, FX_ARN_A, t0(), t0() + 86400);
+    struct vfy_tree *orig = signed_default(c->p384.signer, FX_ARN_A, t0(), t0() + DAY);
     struct vfy_tree *t;
     struct vfy_report r;
     static const struct fx_ent changed[] = {
@@ -794,7 +799,7 @@ static void test_all_policy_failures(void **state)
     cfg = cfg_ab(c, NULL, "[\"" FX_ARN_B "\"]", extra);
     t = fx_tree(changed, 4);
     fx_tree_set_sig(t, orig->sig, orig->sig_len);
-    run(cfg, t, t0() + 86400 * 2, &r);
+    run(cfg, t, t0() + DAY * 2, &r);
     assert_true(fx_has(&r, VFY_CLASS_INTEGRITY, "differ", "index.py"));
     assert_true(fx_has(&r, VFY_CLASS_INTEGRITY, "dirHash1", NULL));
     assert_true(fx_has(&r, VFY_CLASS_MISMATCH, "not allowed", NULL));
@@ -807,14 +812,14 @@ static void test_all_policy_failures(void **state)
     assert_string_equal(vfy_report_error_type(&r), VFY_ERROR_TYPE_INTEGRITY);
     vfy_tree_free(t);
     /* The untampered tree: mismatch is the worst. */
-    run(cfg, orig, t0() + 86400 * 2, &r);
+    run(cfg, orig, t0() + DAY * 2, &r);
     assert_int_equal(r.n_fail, 3);
     assert_int_equal(vfy_report_exit_code(&r), VFY_EXIT_MISMATCH);
     assert_false(vfy_report_blocks(&r, VFY_POLICY_WARN));
     vfy_config_free(cfg);
     /* Allowed: expiry beats revocation. */
     cfg = cfg_ab(c, NULL, NULL, extra);
-    run(cfg, orig, t0() + 86400 * 2, &r);
+    run(cfg, orig, t0() + DAY * 2, &r);
     assert_int_equal(r.n_fail, 2);
     assert_int_equal(vfy_report_exit_code(&r), VFY_EXIT_EXPIRY);
     /* In time: revocation alone. */
@@ -905,7 +910,7 @@ static void test_report_log(void **state)
 {
     const struct ctx *c = *state;
     struct vfy_config *cfg = cfg_ab(c, NULL, "[\"" FX_ARN_B "\"]", NULL);
-    struct vfy_tree *t = signed_default(c->p384.signer, FX_ARN_A, t0(), t0() + 86400);
+    struct vfy_tree *t = signed_default(c->p384.signer, FX_ARN_A, t0(), t0() + DAY);
     struct vfy_report r;
     char path[] = "/tmp/sb_test_check_log_XXXXXX";
     int fd = mkstemp(path);

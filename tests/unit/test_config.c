@@ -11,8 +11,11 @@ struct keys {
 
 static int setup(void **state)
 {
-    struct keys *k = calloc(1, sizeof(*k));
-    if (k == NULL || vfy_crypto_init() != 0)
+    struct keys *k;
+    if (vfy_crypto_init() != 0)
+        return -1;
+    k = calloc(1, sizeof(*k));
+    if (k == NULL)
         return -1;
     fx_key_new(&k->p384, VFY_ALG_ECDSA_P384_SHA384);
     fx_key_new(&k->p256, VFY_ALG_ECDSA_P256_SHA256);

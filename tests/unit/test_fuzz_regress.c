@@ -59,7 +59,7 @@ static void test_time_extremes(void **state)
     assert_int_equal(sb_time_format(INT64_MIN, buf, sizeof(buf)), -1);
     assert_int_equal(sb_time_format(INT64_MAX, buf, sizeof(buf)), -1);
     assert_int_equal(sb_time_add_months(INT64_MAX, 1, &out), -1);
-    assert_int_equal(sb_time_add_months(INT64_MAX - 86400 * 20, 1, &out), -1);
+    assert_int_equal(sb_time_add_months(INT64_MAX - INT64_C(86400) * 20, 1, &out), -1);
     assert_true(out == 42); /* untouched on failure */
     /* Twins: near INT64_MIN every result is representable. */
     assert_int_equal(sb_time_add_months(INT64_MIN, 0, &out), 0);
