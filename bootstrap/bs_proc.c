@@ -8,7 +8,20 @@
  * early cannot deadlock the runtime. A non-zero exit or a signal becomes an
  * error post naming the status and the last lines of stderr; a child still
  * running near the deadline is killed (with its process group) and reported
- * as a timeout. The runtime itself stays up in every case. */
+ * as a timeout. The runtime itself stays up in every case.
+ *
+ * Hostile handlers (docs/limits.md "Runtime limits"): the child runs in a
+ * process group of its own, and the group lives no longer than the child:
+ * when the child exits, whatever it left running in the group is killed
+ * (before the child is reaped, so that the group id cannot have been reused),
+ * so a background process holding stdout open cannot delay the answer, and
+ * leftovers cannot pile up across invocations. Stdout beyond the response
+ * limit stops the child at once (Function.ResponseSizeTooLarge): the runtime
+ * never holds more than the limit, and does not wait for a flood to end.
+ * Stderr is copied to the log as it comes and only its last PROC_ERR_TAIL
+ * bytes are kept. A process that leaves the group (setsid) is out of reach:
+ * once the child has exited, its pipes are read only as long as data is
+ * already waiting. */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -34,16 +47,18 @@ extern char **environ;
  * error can still be posted before Lambda gives up on the invocation. */
 #define PROC_DEADLINE_MARGIN_MS 100
 /* Without a deadline header, a child may run this long. */
-#define PROC_DEFAULT_TIMEOUT_MS (15 * 60 * 1000)
+#define PROC_DEFAULT_TIMEOUT_MS ((int64_t)15 * 60 * 1000)
 /* How much of the child's stderr is kept for the error report. */
 #define PROC_ERR_TAIL 2048
 #define PROC_ERR_LINES 10
 #define PROC_IO_CHUNK 65536
+/* Longest single poll() of the pump loop (it re-reads the clock after each). */
+#define PROC_MAX_WAIT_MS 60000
 
 /* Context variables set for each invocation; any inherited copy is dropped. */
 static const char *const ctx_keys[] = {
-    "LAMBDA_REQUEST_ID=",       "LAMBDA_DEADLINE_MS=", "LAMBDA_INVOKED_FUNCTION_ARN=",
-    "_X_AMZN_TRACE_ID=",        "LAMBDA_CLIENT_CONTEXT=", "LAMBDA_COGNITO_IDENTITY=",
+    "LAMBDA_REQUEST_ID=", "LAMBDA_DEADLINE_MS=",    "LAMBDA_INVOKED_FUNCTION_ARN=",
+    "_X_AMZN_TRACE_ID=",  "LAMBDA_CLIENT_CONTEXT=", "LAMBDA_COGNITO_IDENTITY=",
     "LAMBDA_TENANT_ID=",
 };
 #define NCTX (sizeof(ctx_keys) / sizeof(ctx_keys[0]))
@@ -98,13 +113,13 @@ struct bs_proc *bs_proc_new(const struct bs_env *env, struct sb_err *err)
         sb_err_set(err, SB_E_NOMEM, "out of memory");
         return NULL;
     }
-    snprintf(p->path, sizeof(p->path), "%s", env->handler_path);
+    (void)snprintf(p->path, sizeof(p->path), "%s", env->handler_path);
     slash = strrchr(p->path, '/');
     p->name = slash != NULL ? slash + 1 : p->path;
     p->stream = env->stream;
     p->pid = -1;
     p->in_fd = p->out_fd = p->err_fd = p->pid_fd = -1;
-    sb_buf_init(&p->envbuf, 64 * 1024);
+    sb_buf_init(&p->envbuf, (size_t)64 * 1024);
     return p;
 }
 
@@ -147,7 +162,7 @@ static int build_env(struct bs_proc *p, const struct sb_invocation *inv, struct 
         p->envp = np;
         p->env_cap = n + NCTX + 1;
     }
-    snprintf(deadline, sizeof(deadline), "%lld", (long long)inv->deadline_ms);
+    (void)snprintf(deadline, sizeof(deadline), "%lld", (long long)inv->deadline_ms);
     vals[0] = inv->request_id;
     vals[1] = deadline;
     vals[2] = inv->function_arn;
@@ -261,16 +276,33 @@ static void keep_tail(struct bs_proc *p, const char *d, size_t n)
     p->tail_len += n;
 }
 
+/* If the child has exited (or, with block, once it has): kill what it left in
+ * its process group, then reap it. waitid(WNOWAIT) looks without reaping: the
+ * zombie keeps its pid, and so the group id, ours until waitpid. */
 static void reap(struct bs_proc *p, bool block)
 {
+    siginfo_t si;
     pid_t r;
+    int w;
+
     if (p->exited || p->pid < 0)
         return;
     do {
-        r = waitpid(p->pid, &p->wstatus, block ? 0 : WNOHANG);
+        memset(&si, 0, sizeof(si));
+        w = waitid(P_PID, (id_t)p->pid, &si, WEXITED | WNOWAIT | (block ? 0 : WNOHANG));
+    } while (w < 0 && errno == EINTR);
+    if (w < 0) {
+        if (errno == ECHILD)
+            p->exited = true; /* not ours any more: nothing to reap */
+        return;
+    }
+    if (si.si_pid != p->pid)
+        return; /* WNOHANG: still running */
+    kill(-p->pid, SIGKILL);
+    do {
+        r = waitpid(p->pid, &p->wstatus, 0);
     } while (r < 0 && errno == EINTR);
-    if (r == p->pid || (r < 0 && errno == ECHILD))
-        p->exited = true;
+    p->exited = true;
 }
 
 static void kill_group(struct bs_proc *p)
@@ -283,7 +315,8 @@ static void kill_group(struct bs_proc *p)
 
 /* Move data between the pipes until: stdout produced data (streaming: *got >
  * 0), or the child is done (exited and its pipes drained, or killed). In
- * buffered mode stdout goes into resp->body; in streaming mode into buf. */
+ * buffered mode stdout goes into resp->body, and the child is killed as soon
+ * as it passes the response limit (p->overflow); in streaming mode into buf. */
 static int pump(struct bs_proc *p, char *buf, size_t cap, size_t *got)
 {
     char chunk[PROC_IO_CHUNK];
@@ -325,7 +358,10 @@ static int pump(struct bs_proc *p, char *buf, size_t cap, size_t *got)
             idx_pid = (int)nf;
             fds[nf++] = (struct pollfd){p->pid_fd, POLLIN, 0};
         }
-        timeout = (int)(p->kill_at_ms - now);
+        /* A deadline far ahead (the header allows any int64) must not wrap
+         * the int: wait at most PROC_MAX_WAIT_MS at a time. */
+        timeout =
+            p->kill_at_ms - now > PROC_MAX_WAIT_MS ? PROC_MAX_WAIT_MS : (int)(p->kill_at_ms - now);
         if (p->pid_fd < 0 && timeout > 20)
             timeout = 20; /* no pidfd: look at waitpid now and then */
         r = poll(fds, nf, timeout);
@@ -334,7 +370,7 @@ static int pump(struct bs_proc *p, char *buf, size_t cap, size_t *got)
                 continue;
             kill_group(p);
             reap(p, true);
-            snprintf(p->errmsg, sizeof(p->errmsg), "poll failed: %s", strerror(errno));
+            (void)snprintf(p->errmsg, sizeof(p->errmsg), "poll failed: %s", strerror(errno));
             return -1;
         }
         if (p->pid_fd < 0)
@@ -357,15 +393,22 @@ static int pump(struct bs_proc *p, char *buf, size_t cap, size_t *got)
             }
         }
         if (idx_out >= 0 && fds[idx_out].revents != 0) {
-            ssize_t n = read(p->out_fd, buf != NULL ? buf : chunk, buf != NULL ? cap : sizeof(chunk));
+            ssize_t n =
+                read(p->out_fd, buf != NULL ? buf : chunk, buf != NULL ? cap : sizeof(chunk));
             if (n > 0) {
                 p->out_total += (size_t)n;
                 if (buf != NULL) {
                     *got = (size_t)n;
                     return 0;
                 }
-                if (!p->overflow && sb_buf_append(&p->resp->body, chunk, (size_t)n, NULL) != 0)
-                    p->overflow = true; /* keep draining so the child is not blocked */
+                if (!p->overflow && sb_buf_append(&p->resp->body, chunk, (size_t)n, NULL) != 0) {
+                    /* The response is lost whatever comes next: stop the
+                     * child now rather than read a flood to its end. */
+                    p->overflow = true;
+                    sb_buf_reset(&p->resp->body);
+                    kill_group(p);
+                    reap(p, true);
+                }
             } else if (n == 0 || (errno != EAGAIN && errno != EINTR)) {
                 close_fd(&p->out_fd);
             }
@@ -388,8 +431,8 @@ static int pump(struct bs_proc *p, char *buf, size_t cap, size_t *got)
                     ie = (int)dn;
                     d[dn++] = (struct pollfd){p->err_fd, POLLIN, 0};
                 }
-                if (poll(d, dn, 0) > 0 &&
-                    ((io >= 0 && (d[io].revents & POLLIN)) || (ie >= 0 && (d[ie].revents & POLLIN))))
+                if (poll(d, dn, 0) > 0 && ((io >= 0 && (d[io].revents & POLLIN)) ||
+                                           (ie >= 0 && (d[ie].revents & POLLIN))))
                     continue;
             }
             return 0;
@@ -419,23 +462,25 @@ static const char *outcome(struct bs_proc *p)
     size_t start;
     size_t end;
 
-    if (p->timed_out) {
-        snprintf(p->errmsg, sizeof(p->errmsg),
-                 "%s did not finish before the deadline and was killed", p->name);
+    if (p->overflow) {
+        /* First: the kill that follows an overflow is ours, not a crash. */
+        (void)snprintf(p->errmsg, sizeof(p->errmsg),
+                       "%s wrote more than the response limit of %u bytes to stdout; stopped after "
+                       "%zu bytes",
+                       p->name, RAPI_MAX_RESPONSE, p->out_total);
+        type = "Function.ResponseSizeTooLarge";
+    } else if (p->timed_out) {
+        (void)snprintf(p->errmsg, sizeof(p->errmsg),
+                       "%s did not finish before the deadline and was killed", p->name);
         type = "Function.Timeout";
     } else if (p->exited && WIFSIGNALED(p->wstatus)) {
-        snprintf(p->errmsg, sizeof(p->errmsg), "%s was killed by signal %d (%s)", p->name,
-                 WTERMSIG(p->wstatus), strsignal(WTERMSIG(p->wstatus)));
+        (void)snprintf(p->errmsg, sizeof(p->errmsg), "%s was killed by signal %d (%s)", p->name,
+                       WTERMSIG(p->wstatus), strsignal(WTERMSIG(p->wstatus)));
         type = "Function.HandlerSignaled";
     } else if (p->exited && WIFEXITED(p->wstatus) && WEXITSTATUS(p->wstatus) != 0) {
-        snprintf(p->errmsg, sizeof(p->errmsg), "%s exited with status %d", p->name,
-                 WEXITSTATUS(p->wstatus));
+        (void)snprintf(p->errmsg, sizeof(p->errmsg), "%s exited with status %d", p->name,
+                       WEXITSTATUS(p->wstatus));
         type = "Function.HandlerExitError";
-    } else if (p->overflow) {
-        snprintf(p->errmsg, sizeof(p->errmsg),
-                 "%s wrote %zu bytes to stdout, more than the response limit of %u", p->name,
-                 p->out_total, RAPI_MAX_RESPONSE);
-        type = "Function.ResponseSizeTooLarge";
     }
     /* The last lines of stderr, oldest first, as the stack trace. */
     p->nstack = 0;
@@ -446,8 +491,8 @@ static const char *outcome(struct bs_proc *p)
         start = end;
         while (start > 0 && p->tail[start - 1] != '\n')
             start--;
-        snprintf(p->stack[p->nstack], sizeof(p->stack[0]), "%.*s", (int)(end - start),
-                 p->tail + start);
+        (void)snprintf(p->stack[p->nstack], sizeof(p->stack[0]), "%.*s", (int)(end - start),
+                       p->tail + start);
         for (i = 0; p->stack[p->nstack][i] != '\0'; i++) {
             if ((unsigned char)p->stack[p->nstack][i] < 0x20)
                 p->stack[p->nstack][i] = ' ';
@@ -475,7 +520,7 @@ static int start(struct bs_proc *p, const struct sb_invocation *inv, struct sb_r
     p->errmsg[0] = '\0';
     p->resp = resp;
     p->kill_at_ms = inv->deadline_ms > 0 ? inv->deadline_ms - PROC_DEADLINE_MARGIN_MS
-                                          : now + PROC_DEFAULT_TIMEOUT_MS;
+                                         : now + PROC_DEFAULT_TIMEOUT_MS;
     if (build_env(p, inv, err) != 0 || spawn(p, err) != 0)
         return -1;
     if (p->ev_len == 0)
@@ -528,7 +573,7 @@ int bs_proc_handle(const struct sb_invocation *inv, struct sb_response *resp, vo
     if (type != NULL) {
         sb_log(SB_ERROR, "%s", p->errmsg);
         resp->error_type = type;
-        snprintf(resp->error_msg, sizeof(resp->error_msg), "%s", p->errmsg);
+        (void)snprintf(resp->error_msg, sizeof(resp->error_msg), "%s", p->errmsg);
         /* The stack lines travel with the error post (bs_loop.c). */
         resp->stack = p->stack_ptrs;
         resp->nstack = p->nstack;

@@ -12,7 +12,9 @@ Usage (see --help):
                    [--timeout-ms 3000] [--exit-after] [--exit-grace-ms 2000] [--max-seconds 60]
                    [--check-echo] [--record R.json] [--refuse-first MS | --no-listen]
                    [--runtime-log F] [--env K=V]... [--extensions-dir DIR [--extension-env K=V]...
-                   [--extension-log-dir D] [--extension-init-timeout-ms 10000] [--extension-shutdown-ms 2000]]
+                   [--extension-log-dir D] [--extension-init-timeout-ms 10000] [--extension-shutdown-ms 2000]
+                   [--extension-launcher CMD [--extension-base-env FILE]]]
+                   [--rss-every N]
                    [--spawn -- CMD ARGS...]
 
 Exit status: 0 normal end (exit-after done, runtime exited, SIGTERM/SIGINT); 1 internal error or the
@@ -26,7 +28,14 @@ Script (--script S.json): a JSON list of steps, replayed --events N times (defau
   deadline_ms_from_now; response_status (forced once on /response or /error); slow_ms (next_slow,
   default 1000, max 10000); fault: next_500 | next_reset_mid_body | next_stall | next_slow |
   next_malformed_header | next_oversize_header | next_no_request_id | response_400 | response_403 |
-  response_413 | response_500.
+  response_413 | response_500 | next_stall_mid_head | next_stall_mid_body | response_stall.
+  next_stall says nothing at all (a /next legitimately blocks that way); next_stall_mid_head sends
+  the status line and one header, next_stall_mid_body the head and half of the event, then both
+  stay silent with the connection open; response_stall reads the first /response or /error of the
+  invocation to its end and never answers it. raw_headers: a list of [name, value] pairs sent
+  verbatim after the others (duplicates allowed: the fault tests need them). declared_length: the
+  Content-Length sent (any text without CR/LF) instead of the event's length; the connection is
+  closed after the event when the two differ (the framing is lost).
 
 Extensions API (routes under /2020-01-01/extension/; errors are 403 with RIE's errorType):
   POST register (header Lambda-Extension-Name, body {"events": [INVOKE|SHUTDOWN...]}) -> 200, header
@@ -45,6 +54,18 @@ Extensions API (routes under /2020-01-01/extension/; errors are 403 with RIE's e
   runtime started (init/error or exit before the extension's first event/next) stops the runtime
   (stop_reason extension_init_failed). At the end the runtime is stopped first, then event/next answers
   SHUTDOWN and each extension gets --extension-shutdown-ms to exit before SIGTERM/SIGKILL.
+  --extension-launcher CMD: start each extension through CMD (split as a shell would, no expansion)
+  instead of directly, as a sandbox starts the runtime (tests/sandbox/enter.sh): in each argument
+  {name} becomes the extension's file name and {env} the path of a file that holds its environment
+  (KEY=VALUE lines, written as DIR/NAME.env in --extension-log-dir, else a temporary directory). The
+  launcher itself gets the runtime's environment, as a launcher given after --spawn does, and must
+  exec the extension (the pid, the exit status and the process group are the extension's).
+  --extension-base-env FILE: the runtime's environment as the launcher gives it to the runtime
+  (KEY=VALUE lines); the extensions' environment is derived from it (plus AWS_LAMBDA_RUNTIME_API)
+  instead of from ours.
+
+--rss-every N: read the spawned runtime's VmRSS from /proc each time N more invocations have been
+  answered (a soak test's memory curve): summary.runtime.rss_samples = [[answered, kB], ...].
 
 Output: one JSON line on stdout (the summary) and, with --record, a file
   {"format": "sigboot-rapi-record/1", "argv", "config", "requests": [...], "invocations": [...],
@@ -109,8 +130,10 @@ import re
 import resource
 import signal
 import socket
+import shlex
 import struct
 import sys
+import tempfile
 import threading
 import time
 from urllib.parse import unquote
@@ -140,10 +163,12 @@ HEAD_RE = re.compile(TOKEN + r" /[^ \r\n]* HTTP/1\.[01](?:\r\n" + TOKEN + r":[^\
 HEAD_RECV = 64 * 1024                          # recv size while looking for the end of a head
 FAULTS = ("next_500", "next_reset_mid_body", "next_stall", "next_slow", "next_malformed_header",
           "next_oversize_header", "next_no_request_id",
-          "response_400", "response_403", "response_413", "response_500")
+          "response_400", "response_403", "response_413", "response_500",
+          "next_stall_mid_head", "next_stall_mid_body", "response_stall")
 # Faults after which the runtime is not expected to answer (the exit-after wait ignores them).
 NO_ANSWER_FAULTS = ("next_reset_mid_body", "next_stall", "next_malformed_header",
-                    "next_oversize_header", "next_no_request_id")
+                    "next_oversize_header", "next_no_request_id", "next_stall_mid_head",
+                    "next_stall_mid_body", "response_stall")
 REASONS = {200: "OK", 202: "Accepted", 400: "Bad Request", 403: "Forbidden", 404: "Not Found",
            405: "Method Not Allowed", 413: "Payload Too Large", 431: "Request Header Fields Too Large",
            500: "Internal Server Error"}
@@ -191,15 +216,16 @@ class Step:
     """One /next delivery: the event plus what to do around it (see --help for the schema)."""
     KEYS = {"event", "event_file", "event_size", "event_base64", "headers", "request_id",
             "deadline_ms_from_now", "fault", "response_status", "slow_ms", "client_context",
-            "cognito_identity", "tenant_id"}
+            "cognito_identity", "tenant_id", "raw_headers", "declared_length"}
     __slots__ = ("event", "headers", "request_id", "deadline_ms_from_now", "fault", "response_status",
-                 "slow_ms")
+                 "slow_ms", "raw_headers", "declared_length")
 
     def __init__(self, event, headers=None, request_id=None, deadline_ms_from_now=None, fault=None,
-                 response_status=None, slow_ms=1000):
+                 response_status=None, slow_ms=1000, raw_headers=None, declared_length=None):
         self.event, self.headers, self.request_id = event, headers or {}, request_id
         self.deadline_ms_from_now, self.fault = deadline_ms_from_now, fault
         self.response_status, self.slow_ms = response_status, slow_ms
+        self.raw_headers, self.declared_length = raw_headers or [], declared_length
 
     @classmethod
     def from_json(cls, d, base_dir):
@@ -241,10 +267,21 @@ class Step:
         if fault is not None and fault not in FAULTS:
             raise ValueError("unknown fault %r (known: %s)" % (fault, ", ".join(FAULTS)))
         status = d.get("response_status")
-        if fault and fault.startswith("response_"):
+        if fault and fault.startswith("response_") and fault[len("response_"):].isdigit():
             status = int(fault[len("response_"):])
+        raw = d.get("raw_headers") or []
+        if not isinstance(raw, list) or any(
+                not isinstance(p, list) or len(p) != 2 or not all(isinstance(x, str) for x in p)
+                or any(c in x for x in p for c in "\r\n") for p in raw):
+            raise ValueError("raw_headers must be a list of [name, value] strings without CR/LF")
+        declared = d.get("declared_length")
+        if declared is not None:
+            declared = str(declared)
+            if "\r" in declared or "\n" in declared:
+                raise ValueError("declared_length contains CR/LF")
         return cls(event, headers, rid, d.get("deadline_ms_from_now"), fault,
-                   int(status) if status is not None else None, min(int(d.get("slow_ms", 1000)), 10000))
+                   int(status) if status is not None else None, min(int(d.get("slow_ms", 1000)), 10000),
+                   [tuple(p) for p in raw], declared)
 
 
 def generate_json(n):
@@ -327,10 +364,11 @@ class BodySink:
 class Invocation:
     __slots__ = ("index", "request_id", "deadline_ms", "trace_id", "event", "fault", "forced", "outcome",
                  "settled", "statuses", "echo_match", "response_length", "streaming", "trailers",
-                 "content_type", "error", "t_sent", "t_done")
+                 "content_type", "error", "t_sent", "t_done", "stall_post")
 
     def __init__(self, index, request_id, event, fault, forced):
         self.index, self.request_id, self.event, self.fault, self.forced = index, request_id, event, fault, forced
+        self.stall_post = fault == "response_stall"     # the first post gets no answer
         self.outcome = None                   # None | "response" | "error"
         self.settled = fault in NO_ANSWER_FAULTS
         self.statuses = []
@@ -649,6 +687,7 @@ class Runtime:
         self.exited = threading.Event()
         self.killed_by_emulator = None
         self.hwm = {}                 # VmHWM/VmRSS/Threads snapshot, taken when all events are answered
+        self.rss_samples = None       # --rss-every: [[answered, VmRSS kB], ...]
         self.stat_first = self.stat_done = None
 
     def spawn(self):
@@ -710,6 +749,21 @@ class Runtime:
         except (OSError, ValueError):
             pass
 
+    def sample_rss(self, answered):
+        """Append [answered, VmRSS kB] (--rss-every); nothing once the runtime is gone."""
+        if not self.alive():
+            return
+        try:
+            with open("/proc/%d/status" % self.pid, "rb") as f:
+                for line in f:
+                    if line.startswith(b"VmRSS:"):
+                        if self.rss_samples is None:
+                            self.rss_samples = []
+                        self.rss_samples.append([answered, int(line.split()[1])])
+                        return
+        except (OSError, ValueError):
+            pass
+
     def cpu_ticks(self):
         """utime+stime+cutime+cstime from /proc/PID/stat, in seconds (10 ms resolution)."""
         try:
@@ -741,6 +795,8 @@ class Runtime:
                 st["cpu_us_per_invocation"] = round((ru.ru_utime + ru.ru_stime) * 1e6 / served, 2)
                 st["cpu_user_us_per_invocation"] = round(ru.ru_utime * 1e6 / served, 2)
                 st["cpu_sys_us_per_invocation"] = round(ru.ru_stime * 1e6 / served, 2)
+        if self.rss_samples is not None:
+            st["rss_samples"] = self.rss_samples
         if self.stat_first and self.stat_done:
             (c0, _), (c1, n1) = self.stat_first, self.stat_done
             if n1:
@@ -1128,12 +1184,15 @@ class Server:
             self.cond.notify_all()
         self.wake.set()
 
-    def start_extensions(self, directory, env, log_dir):
-        """Start every regular file of directory (sorted, like Lambda's /opt/extensions [ref §signing 1])."""
+    def start_extensions(self, directory, env, log_dir, launcher=None, launcher_env=None):
+        """Start every regular file of directory (sorted, like Lambda's /opt/extensions [ref §signing 1]).
+        With launcher (an argv with {name}/{env} placeholders), each is started through it: the
+        launcher gets launcher_env (the runtime's) and reads the extension's env from the {env} file."""
         try:
             names = sorted(os.listdir(directory))
         except OSError as e:
             raise OSError("extensions dir %s: %s" % (directory, e))
+        env_dir = log_dir
         for name in names:
             path = os.path.join(directory, name)
             if not os.path.isfile(path):
@@ -1141,7 +1200,18 @@ class Server:
             ext = Extension(name, os.path.abspath(path))
             if log_dir:
                 ext.log_path = os.path.join(log_dir, name + ".log")
-            ext.proc = Runtime([ext.path], env, ext.log_path, lambda e=ext: self.on_extension_exit(e))
+            argv, penv = [ext.path], env
+            if launcher:
+                if env_dir is None:
+                    env_dir = tempfile.mkdtemp(prefix="rapi-emulator-ext-")
+                env_path = os.path.join(env_dir, name + ".env")
+                if any("\n" in k or "\n" in v for k, v in env.items()):
+                    raise OSError("an extension variable holds a newline: cannot write %s" % env_path)
+                atomic_write(env_path, "".join("%s=%s\n" % kv for kv in sorted(env.items())).encode())
+                os.chmod(env_path, 0o644)    # a launcher may drop privileges before it reads it
+                argv = [a.replace("{name}", name).replace("{env}", env_path) for a in launcher]
+                penv = launcher_env
+            ext.proc = Runtime(argv, penv, ext.log_path, lambda e=ext: self.on_extension_exit(e))
             with self.cond:
                 self.extensions.append(ext)
                 self.ext_by_name[name] = ext
@@ -1270,7 +1340,10 @@ class Server:
             lines.append("%s: %s\r\n" % (name, value))
             if i == 1 and fault == "next_malformed_header":
                 lines.append("X-Sigboot-Header-Line-Without-Colon\r\n")
-        lines.append("Content-Length: %d\r\n\r\n" % len(event))
+        for name, value in step.raw_headers:
+            lines.append("%s: %s\r\n" % (name, value))
+        declared = step.declared_length if step.declared_length is not None else str(len(event))
+        lines.append("Content-Length: %s\r\n\r\n" % declared)
         head = "".join(lines).encode("utf-8")
         all_done = False
         with self.cond:       # registered before sending, so a fast answer always finds it
@@ -1289,6 +1362,12 @@ class Server:
             return conn.reset()
         if fault == "next_stall":
             return conn.stall()
+        if fault == "next_stall_mid_head":
+            conn.send(head[:head.index(b"\r\n", head.index(b"\r\n") + 2) + 2])
+            return conn.stall()
+        if fault == "next_stall_mid_body":
+            conn.send(head, event[:len(event) // 2])
+            return conn.stall()
         if fault == "next_slow":
             conn.send(head)
             pieces = max(1, min(len(event), 20))
@@ -1298,7 +1377,7 @@ class Server:
                 conn.send(event[off:off + step_len])
         else:
             conn.send(head, event)
-        if not req.keep_alive:
+        if not req.keep_alive or declared != str(len(event)):
             conn.close()
 
     def on_next_exhausted(self, conn, req):
@@ -1325,6 +1404,19 @@ class Server:
         status, msg = None, None
         with self.cond:
             inv = self.invocations.get(rid)
+            stall = inv is not None and inv.outcome is None and inv.stall_post
+            if stall:
+                inv.stall_post = False
+        if stall:
+            # response_stall: take the whole post, then never answer (the client must give up).
+            if req.expect_continue:
+                conn.send(b"HTTP/1.1 100 Continue\r\n\r\n")
+            sink = BodySink(self.recorder.enabled, None, ERROR_KEEP if kind == "error" else TEXT_LIMIT + 1)
+            n, _ = conn.read_body(req, sink, DRAIN_CAP)
+            self.record(conn, req, None, kind, rid, sink, n, fault="response_stall",
+                        note="body read, never answered")
+            return conn.stall()
+        with self.cond:
             # `judged`: this post counts for the invocation (not an unknown id, not a repeat)
             judged = inv is not None and inv.outcome is None
             if inv is None:
@@ -1400,6 +1492,12 @@ class Server:
                 all_done = self._settle(inv)
         if status == 202:
             conn.send(STATUS_OK_RESPONSE)
+            every = self.args.rss_every
+            if every and self.runtime is not None:
+                with self.cond:
+                    answered = self.c["responses"] + self.c["errors"]
+                if answered % every == 0:
+                    self.runtime.sample_rss(answered)
         else:
             conn.respond(status, error_body(status, msg, etype))
         if kind == "error" and info is None and sink is not None:
@@ -1512,6 +1610,8 @@ def parse_args(argv):
     p.add_argument("--spawn", action="store_true", help="start the runtime given after --")
     p.add_argument("--runtime-log", help="runtime stdout+stderr (default: our stderr)")
     p.add_argument("--env", action="append", default=[], metavar="K=V", help="extra runtime environment")
+    p.add_argument("--rss-every", type=int, default=0, metavar="N",
+                   help="sample the runtime's VmRSS every N answered invocations (summary.runtime.rss_samples)")
     x = p.add_argument_group("extensions (Extensions API 2020-01-01)")
     x.add_argument("--extensions-dir", metavar="DIR",
                    help="start every file in DIR (sorted) as an external extension before the runtime")
@@ -1523,6 +1623,12 @@ def parse_args(argv):
                    help="extensions must register within this (default 10000, the Init limit)")
     x.add_argument("--extension-shutdown-ms", type=int, default=2000,
                    help="after SHUTDOWN, extensions get this long to exit (default 2000)")
+    x.add_argument("--extension-launcher", metavar="CMD",
+                   help="start each extension through CMD (split like a shell line; {name}: its file name, "
+                   "{env}: a file with its environment as KEY=VALUE lines), e.g. a sandbox's entry script")
+    x.add_argument("--extension-base-env", metavar="FILE",
+                   help="the runtime's environment as a launcher gives it (KEY=VALUE lines): the base of "
+                   "the extensions' environment instead of ours")
     args = p.parse_args(argv)
     if args.spawn != bool(cmd):
         p.error("--spawn needs a command after --, and a command after -- needs --spawn")
@@ -1531,8 +1637,41 @@ def parse_args(argv):
             p.error("--env and --extension-env take K=V")
     if args.extensions_dir and (args.no_listen or args.refuse_first):
         p.error("--extensions-dir needs the API from the start (no --no-listen / --refuse-first)")
+    if (args.extension_launcher or args.extension_base_env) and not args.extensions_dir:
+        p.error("--extension-launcher and --extension-base-env need --extensions-dir")
+    args.launcher = None
+    if args.extension_launcher is not None:
+        try:
+            args.launcher = shlex.split(args.extension_launcher)
+        except ValueError as e:
+            p.error("--extension-launcher: %s" % e)
+        if not args.launcher or not any("{name}" in a for a in args.launcher):
+            p.error("--extension-launcher must name the extension with {name}")
+    args.base_env = None
+    if args.extension_base_env is not None:
+        try:
+            args.base_env = read_env_file(args.extension_base_env)
+        except (OSError, ValueError) as e:
+            p.error("--extension-base-env: %s" % e)
+    for kv in args.extension_env:
+        if "\n" in kv:
+            p.error("--extension-env values cannot hold a newline")
     args.cmd = cmd
     return args
+
+
+def read_env_file(path):
+    """KEY=VALUE lines (blank lines and # comments skipped), as tests/sandbox/enter.sh reads them."""
+    env = {}
+    with open(path, encoding="utf-8") as f:
+        for n, line in enumerate(f.read().splitlines(), 1):
+            if not line or line.startswith("#"):
+                continue
+            k, eq, v = line.partition("=")
+            if not eq or not k:
+                raise ValueError("%s:%d: not KEY=VALUE" % (path, n))
+            env[k] = v
+    return env
 
 
 def build_script(args):
@@ -1632,8 +1771,11 @@ def main(argv=None):
         # extension has registered, and not at all when one failed.
         t_ext = time.monotonic_ns()
         try:
-            server.start_extensions(args.extensions_dir, extension_env(renv, args.extension_env),
-                                    args.extension_log_dir)
+            base = renv
+            if args.base_env is not None:
+                base = dict(args.base_env, AWS_LAMBDA_RUNTIME_API=renv["AWS_LAMBDA_RUNTIME_API"])
+            server.start_extensions(args.extensions_dir, extension_env(base, args.extension_env),
+                                    args.extension_log_dir, args.launcher, renv)
             reason = server.await_extensions(deadline, stop_signal, args.extension_init_timeout_ms)
         except OSError as e:
             print("rapi_emulator: %s" % e, file=sys.stderr)

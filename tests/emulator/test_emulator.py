@@ -744,6 +744,79 @@ class ExtensionsDir(unittest.TestCase):
         self.assertEqual(summary["extensions"][0]["signal"], signal.SIGTERM)
         self.assertFalse(os.path.exists(self.mark))
 
+    # A launcher like tests/sandbox/enter.sh: reads the extension's environment from the {env} file,
+    # notes its own pid and environment, then execs the extension (same pid).
+    LAUNCHER = textwrap.dedent("""\
+        #!%s
+        import json, os, sys
+        envfile, out, path = sys.argv[1], sys.argv[2], sys.argv[3]
+        env = dict(l.split("=", 1) for l in open(envfile).read().splitlines())
+        with open(out, "a") as f:
+            f.write(json.dumps({"launcher_pid": os.getpid(), "launcher_env": sorted(os.environ),
+                                "envfile": envfile}) + "\\n")
+        if os.environ.get("LAUNCH_FAIL"):
+            sys.exit(127)
+        os.execve(path, [path], env)
+    """ % sys.executable)
+
+    def launcher_args(self, base_lines):
+        launcher = os.path.join(self.tmp, "launch.py")
+        with open(launcher, "w") as f:
+            f.write(self.LAUNCHER)
+        os.chmod(launcher, 0o755)
+        base = os.path.join(self.tmp, "base.env")
+        with open(base, "w") as f:
+            f.write("\n".join(base_lines) + "\n")
+        return ["--extension-launcher", "%s {env} %s %s/{name}" % (launcher, self.out, self.ext_dir),
+                "--extension-base-env", base]
+
+    def test_launcher_starts_extensions_with_the_base_environment(self):
+        self.add("a_ext")
+        extra = self.launcher_args(["# the sandbox's environment", "", "FROM_BASE=1", "LAMBDA_TASK_ROOT=/var/task",
+                                    "EXT_OUT=" + self.out, "_HANDLER=h", "AWS_LAMBDA_LOG_GROUP_NAME=/g"])
+        rc, summary, rec, notes = self.run_emu(*extra)
+        self.assertEqual((rc, summary["responses"], summary["runtime_started"]), (0, 1, True), summary)
+        e = summary["extensions"][0]
+        self.assertEqual((e["registered"], e["shutdown_sent"], e["exit_code"]), (True, True, 0), e)
+        launch = [n for n in notes if "launcher_pid" in n]
+        self.assertEqual(len(launch), 1)
+        # The launcher exec'd the extension: the pid the emulator knows is the launcher's.
+        self.assertEqual(launch[0]["launcher_pid"], e["pid"])
+        # The launcher runs with the runtime's environment (ours: MY_VAR from --env) ...
+        self.assertIn("MY_VAR", launch[0]["launcher_env"])
+        self.assertEqual(os.path.dirname(launch[0]["envfile"]), self.tmp)      # --extension-log-dir
+        # ... the extension with the base file, filtered as Lambda filters, plus the API address.
+        # (LC_CTYPE: Python's own C-locale coercion in the extension, PEP 538.)
+        env = [k for k in [n for n in notes if "registered" in n][0]["env"] if k != "LC_CTYPE"]
+        self.assertEqual(sorted(env), ["AWS_LAMBDA_RUNTIME_API", "EXT_OUT", "FROM_BASE", "ONLY_EXT"])
+
+    def test_launcher_that_fails_keeps_the_runtime_from_starting(self):
+        self.add("a_ext")
+        rc, summary, rec, notes = self.run_emu("--env", "LAUNCH_FAIL=1", *self.launcher_args(["X=1"]))
+        f = summary["extension_init_failure"]
+        self.assertEqual((f["reason"], f["error_type"], summary["runtime_started"]),
+                         ("exited_before_register", "Extension.Crash", False))
+        self.assertEqual(summary["extensions"][0]["exit_code"], 127)
+        self.assertFalse(os.path.exists(self.mark))
+
+    def test_launcher_usage_errors(self):
+        for args in (["--extension-launcher", "/bin/true {env}"],             # no {name}
+                     ["--extension-launcher", "'unterminated {name}"],
+                     ["--extension-base-env", os.path.join(self.tmp, "missing.env")],
+                     ["--extension-launcher", "x {name}", "--extension-base-env", self.bad_env()]):
+            r = subprocess.run([sys.executable, EMULATOR, "--extensions-dir", self.ext_dir] + args,
+                               capture_output=True, timeout=10)
+            self.assertEqual(r.returncode, 2, (args, r.stderr))
+        r = subprocess.run([sys.executable, EMULATOR, "--extension-launcher", "x {name}"],
+                           capture_output=True, timeout=10)
+        self.assertEqual(r.returncode, 2, r.stderr)                          # needs --extensions-dir
+
+    def bad_env(self):
+        p = os.path.join(self.tmp, "bad.env")
+        with open(p, "w") as f:
+            f.write("GOOD=1\nno equals sign\n")
+        return p
+
 
 if __name__ == "__main__":
     unittest.main()

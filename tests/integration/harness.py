@@ -1,8 +1,21 @@
 """Shared helpers for the integration tests: run a real binary against the
-project's Runtime API emulator and return what the emulator recorded."""
+project's Runtime API emulator and return what the emulator recorded.
+
+Valgrind mode (`make valgrind`, env SB_VALGRIND=1): every program of ours that
+a test starts through this module (run_emulator's runtime, the extensions the
+emulator starts, sigboot_cli, run) runs under valgrind with leak checking
+(VALGRIND_ARGV). "Ours" means an ELF executable outside the system directories:
+build/bootstrap, build/sigboot, build/samples/c-handler, build/tools/*, and
+copies or symlinks of them. What those programs start in turn (handler.sh, an
+exec'd handler) runs natively (--trace-children=no). Each valgrind writes to
+$SB_VALGRIND_LOGS/vg.PID.log, empty unless it found an error: tests/run.sh
+fails the suite when one is not empty. Timing: T(seconds) scales every time
+limit by SB_TIME_SCALE (default 10 under valgrind, else 1)."""
 
 import json
 import os
+import re
+import shlex
 import shutil
 import stat
 import subprocess
@@ -17,6 +30,80 @@ BOOTSTRAP = os.path.join(BUILD, "bootstrap")
 SIGBOOT = os.path.join(BUILD, "sigboot")
 C_HANDLER = os.path.join(BUILD, "samples", "c-handler")
 ECHO_DIR = os.path.join(ROOT, "samples", "echo")
+
+VALGRIND = os.environ.get("SB_VALGRIND") == "1"
+# One factor for every time limit that depends on the speed of our binaries.
+SCALE = float(os.environ.get("SB_TIME_SCALE") or (10 if VALGRIND else 1))
+VALGRIND_LOGS = os.path.abspath(os.environ.get("SB_VALGRIND_LOGS") or
+                                os.path.join(BUILD, "test-logs", "valgrind"))
+# Exit status of a program in which valgrind found an error (also a leak of kind definite or
+# indirect); distinct from every status the bootstrap and the CLI use.
+VALGRIND_STATUS = 99
+VALGRIND_ARGV = ["valgrind", "-q", "--leak-check=full", "--show-leak-kinds=definite,indirect",
+                 "--errors-for-leak-kinds=definite,indirect",
+                 "--error-exitcode=%d" % VALGRIND_STATUS, "--trace-children=no",
+                 "--child-silent-after-fork=yes", "--num-callers=30",
+                 "--log-file=" + os.path.join(VALGRIND_LOGS, "vg.%p.log")]
+SYSTEM_DIRS = ("/usr/", "/bin/", "/sbin/", "/lib/", "/lib64/", "/etc/")
+VG_LAUNCH = os.path.join(ROOT, "tests", "integration", "vg_launch.py")
+
+
+def _sanitized():
+    """True if build/bootstrap is an ASan build (make asan): RSS figures then mean nothing."""
+    try:
+        with open(BOOTSTRAP, "rb") as f:
+            return b"__asan_init" in f.read()
+    except OSError:
+        return False
+
+
+SANITIZED = _sanitized()
+
+
+def T(seconds):
+    """A time limit scaled for the build under test (valgrind is ~10-50x slower)."""
+    return seconds * SCALE
+
+
+def is_ours(path):
+    """True for an ELF executable that is not a system program: ours, or a copy of ours."""
+    real = os.path.realpath(path)
+    if real.startswith(SYSTEM_DIRS):
+        return False
+    try:
+        with open(real, "rb") as f:
+            return f.read(4) == b"\x7fELF"
+    except OSError:
+        return False
+
+
+def wrap(argv, log_fd=None):
+    """argv to start one of our programs: under valgrind in valgrind mode, else unchanged.
+    log_fd: valgrind reports to that descriptor instead of a log file (valgrind leaves its log
+    file open across an exec, which a test of the descriptors an exec'd program gets sees)."""
+    argv = list(argv)
+    if VALGRIND and argv and is_ours(argv[0]):
+        os.makedirs(VALGRIND_LOGS, exist_ok=True)
+        vg = VALGRIND_ARGV
+        if log_fd is not None:
+            vg = [a for a in vg if not a.startswith("--log-file=")] + ["--log-fd=%d" % log_fd]
+        return vg + argv
+    return argv
+
+
+VG_REPORT = re.compile(rb"^==\d+== ", re.M)
+
+
+def run(argv, timeout=30, vg_stderr=False, **kw):
+    """subprocess.run of one of our programs (wrapped, with a scaled timeout). vg_stderr: valgrind
+    reports on the program's stderr (wrap log_fd=2), and any report there fails the call."""
+    kw.setdefault("stdout", subprocess.PIPE)
+    kw.setdefault("stderr", subprocess.PIPE)
+    p = subprocess.run(wrap(argv, 2 if vg_stderr else None), timeout=T(timeout), **kw)
+    if VALGRIND and vg_stderr and isinstance(p.stderr, bytes) and VG_REPORT.search(p.stderr):
+        raise AssertionError("valgrind reported errors for %s:\n%s"
+                             % (argv[0], p.stderr.decode(errors="replace")))
+    return p
 
 
 class Run:
@@ -54,13 +141,38 @@ def write_exec(path, text):
 
 
 def run_emulator(tmp, cmd, env=None, events=None, event=None, event_file=None, script=None,
-                 timeout_ms=3000, max_seconds=30, extra=None, exit_after=True):
+                 timeout_ms=None, max_seconds=30, extra=None, exit_after=True, scale=True):
     """Spawn cmd under the emulator and return a Run. env is added to a
-    minimal environment (no inherited AWS_* variables)."""
+    minimal environment (no inherited AWS_* variables). max_seconds, the exit
+    grace period, the extension init timeout and the default deadline
+    (timeout_ms None: 3000 ms) are scaled by T() unless scale is False; a
+    timeout_ms given explicitly is not (tests of the deadline scale it
+    themselves where they must)."""
     rec = os.path.join(tmp, "record.json")
     log = os.path.join(tmp, "runtime.log")
+    k = SCALE if scale else 1
+    if timeout_ms is None:
+        timeout_ms = int(3000 * k)
+    extra = list(extra or [])
+    max_seconds = max_seconds * k
     args = [sys.executable, EMULATOR, "--port", "0", "--record", rec, "--runtime-log", log,
             "--max-seconds", str(max_seconds), "--timeout-ms", str(timeout_ms)]
+    if "--exit-grace-ms" not in extra:
+        args += ["--exit-grace-ms", str(int(2000 * k))]
+    if "--extensions-dir" in extra:
+        if "--extension-init-timeout-ms" not in extra:
+            args += ["--extension-init-timeout-ms", str(int(10000 * k))]
+        if "--extension-shutdown-ms" not in extra:
+            args += ["--extension-shutdown-ms", str(int(2000 * k))]
+        if VALGRIND and "--extension-launcher" not in extra:
+            # The emulator starts the extensions: through a launcher that puts ours under
+            # valgrind (it reads the environment the emulator prepared for the extension).
+            xdir = os.path.abspath(extra[extra.index("--extensions-dir") + 1])
+            os.makedirs(VALGRIND_LOGS, exist_ok=True)
+            args += ["--extension-launcher", " ".join(
+                shlex.quote(a) for a in (sys.executable, VG_LAUNCH, "{env}",
+                                         os.path.join(xdir, "{name}")))]
+    cmd = wrap(cmd)
     if exit_after:
         args.append("--exit-after")
     if script is not None:
@@ -74,7 +186,7 @@ def run_emulator(tmp, cmd, env=None, events=None, event=None, event_file=None, s
         args += ["--event", event]
     if events is not None:
         args += ["--events", str(events)]
-    args += extra or []
+    args += extra
     runtime_env = {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8"}
     runtime_env.update(env or {})
     for k, v in runtime_env.items():
@@ -82,6 +194,8 @@ def run_emulator(tmp, cmd, env=None, events=None, event=None, event_file=None, s
     args += ["--spawn", "--"] + list(cmd)
     clean = {k: v for k, v in os.environ.items()
              if not k.startswith(("AWS_", "LAMBDA_", "SIGBOOT_", "_HANDLER"))}
+    if VALGRIND:
+        clean["SB_VALGRIND_LOGS"] = VALGRIND_LOGS     # for the extension launcher
     p = subprocess.run(args, env=clean, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                        timeout=max_seconds + 30)
     with open(rec) as f:
@@ -100,8 +214,7 @@ def require(path):
 
 def sigboot_cli(*args, check=True):
     """Run build/sigboot; returns the CompletedProcess."""
-    p = subprocess.run([SIGBOOT] + list(args), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                       timeout=120)
+    p = run([SIGBOOT] + list(args), timeout=120)
     if check and p.returncode != 0:
         raise AssertionError("sigboot %s failed (%d): %s" % (" ".join(args), p.returncode,
                                                             p.stderr.decode(errors="replace")))

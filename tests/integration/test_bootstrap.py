@@ -3,7 +3,6 @@ failures the runtime must survive or report (issue 2)."""
 
 import json
 import os
-import subprocess
 import time
 import unittest
 
@@ -80,7 +79,7 @@ class ProcessHandler(unittest.TestCase):
         t0 = time.monotonic()
         r = h.run_emulator(self.tmp, [h.BOOTSTRAP], env=env, timeout_ms=1000,
                            script=[{"event": '"hang"'}, {"event": '"ok"'}])
-        self.assertLess(time.monotonic() - t0, 10)
+        self.assertLess(time.monotonic() - t0, h.T(10))
         self.assertEqual(r.outcomes(), ["error", "response"], r.log)
         self.assertEqual(r.invocations[0]["error"]["error_type_header"], "Function.Timeout")
 
@@ -132,15 +131,13 @@ class Environment(unittest.TestCase):
         self.tmp = h.make_tmp(self)
 
     def test_no_runtime_api(self):
-        p = subprocess.run([h.BOOTSTRAP], env={"PATH": "/usr/bin:/bin"},
-                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=10)
+        p = h.run([h.BOOTSTRAP], env={"PATH": "/usr/bin:/bin"}, timeout=10)
         self.assertEqual(p.returncode, 2)
         self.assertIn(b"AWS_LAMBDA_RUNTIME_API", p.stderr)
 
     def test_api_refused(self):
-        p = subprocess.run([h.BOOTSTRAP], env={"AWS_LAMBDA_RUNTIME_API": "127.0.0.1:1",
-                                               "_HANDLER": "x", "LAMBDA_TASK_ROOT": self.tmp},
-                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=10)
+        p = h.run([h.BOOTSTRAP], env={"AWS_LAMBDA_RUNTIME_API": "127.0.0.1:1",
+                                      "_HANDLER": "x", "LAMBDA_TASK_ROOT": self.tmp}, timeout=10)
         self.assertNotEqual(p.returncode, 0)
         self.assertEqual(len(p.stderr.decode().strip().splitlines()) >= 1, True)
 

@@ -8,7 +8,6 @@ descriptors."""
 import json
 import os
 import shutil
-import subprocess
 import unittest
 
 from tests.integration import harness as h
@@ -60,8 +59,8 @@ class ExecWrapper(unittest.TestCase):
         env = {"PATH": "/usr/bin:/bin", "LAMBDA_TASK_ROOT": task, "SIGBOOT_CONFIG": config,
                "AWS_LAMBDA_FUNCTION_NAME": "wrap-test", "SB_MARKER": "marker value with spaces"}
         env.update(extra_env or {})
-        p = subprocess.run(argv, env=env, cwd=task, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                           timeout=30)
+        # vg_stderr: under valgrind, its log must not be a descriptor the command inherits.
+        p = h.run(argv, env=env, cwd=task, timeout=30, vg_stderr=True)
         return p.returncode, p.stdout.decode(errors="replace"), p.stderr.decode(errors="replace")
 
     def dumped(self, out):

@@ -403,8 +403,7 @@ class CannedTest(unittest.TestCase):
         srv = CannedServer(replies)
         self.addCleanup(srv.close)
         env = {"PATH": "/usr/bin:/bin", "AWS_LAMBDA_RUNTIME_API": "127.0.0.1:%d" % srv.port}
-        p = subprocess.run([DRIVE] + list(args), env=env, stdout=subprocess.PIPE,
-                           stderr=subprocess.STDOUT, timeout=30)
+        p = harness.run([DRIVE] + list(args), env=env, stderr=subprocess.STDOUT, timeout=30)
         return p.returncode, p.stdout.decode(errors="replace"), srv.requests
 
     def test_403_and_400_on_next_are_retried(self):
@@ -467,8 +466,8 @@ class CannedTest(unittest.TestCase):
         for value in ("127.0.0.1:9001/x", "user@127.0.0.1:9001", "127.0.0.1", "127.0.0.1:0",
                       "127.0.0.1:65536", "127.0.0.1: 9001", "http://127.0.0.1:9001", ""):
             with self.subTest(value=value):
-                p = subprocess.run([DRIVE], env={"AWS_LAMBDA_RUNTIME_API": value},
-                                   stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=10)
+                p = harness.run([DRIVE], env={"AWS_LAMBDA_RUNTIME_API": value},
+                                stderr=subprocess.STDOUT, timeout=10)
                 self.assertEqual(p.returncode, 2, p.stdout)
                 self.assertIn(b"is not a valid host:port", p.stdout)
 
