@@ -3,8 +3,10 @@
 # layer/README.md for the layout of the zips and the measurements.
 #
 #   make layer [CONFIG=path]  build/layer-x86_64.zip and build/layer-arm64.zip:
-#                             bootstrap (0755), bin/sigboot (0755), and sigboot/config.json
-#                             (0644) when CONFIG names a config (`sigboot config init`)
+#                             bootstrap (0755), extensions/sigboot (0755, a copy of bootstrap),
+#                             sigboot-exec-wrapper (a symlink to bootstrap), bin/sigboot (0755),
+#                             and sigboot/config.json (0644) when CONFIG names a config
+#                             (`sigboot config init`); see layer/package.sh
 #   make layer-test           both layers, built a second time in another tree and compared
 #                             byte for byte, then tests/sandbox/run.sh for each arch
 #
@@ -37,6 +39,9 @@ LAYER_HARDEN_arm64   := -fPIE -fstack-protector-strong -fstack-clash-protection 
 LAYER_MAIN_SRC       := bootstrap/main.c
 LAYER_CLI_SRC        := verify/cli.c
 LAYER_TEST_TOOLS     := first_next cnf_probe
+# tests/tools/NAME.c programs the sandbox test also needs static: the package's own runtime
+# (extension mode) and the stand-in runtime command (exec-wrapper mode). libc only.
+LAYER_TEST_PROGS     := mini_runtime argv_dump
 
 # LAYER_ARCH_RULES(arch): objects, archives, binaries and the zip of one arch.
 define LAYER_ARCH_RULES
@@ -82,6 +87,11 @@ $(LAYER_BUILD)/$(1)/test/%: $(LAYER_BUILD)/$(1)/obj/tests/sandbox/%.o
 	$$(Q)$$(LAYER_CC_$(1)) $$(LAYER_SPIE_LDFLAGS_$(1)) -o $$@ $$(LAYER_SPIE_BEGIN_$(1)) $$^ \
 		$$(LAYER_LIBS_$(1)) $$(LAYER_SPIE_END_$(1))
 
+$(LAYER_BUILD)/$(1)/test/tools/%: $(LAYER_BUILD)/$(1)/obj/tests/tools/%.o
+	@mkdir -p $$(@D)
+	$$(Q)$$(LAYER_CC_$(1)) $$(LAYER_SPIE_LDFLAGS_$(1)) -o $$@ $$(LAYER_SPIE_BEGIN_$(1)) $$^ \
+		$$(LAYER_SPIE_END_$(1))
+
 # Packaged every time (about 1 s): package.sh rewrites the zip only when its bytes change, and
 # CONFIG may name a different file or none from one run to the next.
 $(LAYER_ZIPDIR)/layer-$(1).zip: $(LAYER_BUILD)/$(1)/bootstrap $(LAYER_BUILD)/$(1)/sigboot \
@@ -91,7 +101,8 @@ $(LAYER_ZIPDIR)/layer-$(1).zip: $(LAYER_BUILD)/$(1)/bootstrap $(LAYER_BUILD)/$(1
 
 .PHONY: layer-test-tools-$(1)
 layer-test-tools-$(1): $(LAYER_BUILD)/$(1)/test/c-handler \
-		$(LAYER_TEST_TOOLS:%=$(LAYER_BUILD)/$(1)/test/%)
+		$(LAYER_TEST_TOOLS:%=$(LAYER_BUILD)/$(1)/test/%) \
+		$(LAYER_TEST_PROGS:%=$(LAYER_BUILD)/$(1)/test/tools/%)
 endef
 
 $(foreach a,$(LAYER_ARCHES),$(eval $(call LAYER_ARCH_RULES,$(a))))

@@ -1,15 +1,27 @@
 #!/usr/bin/env bash
 # layer/package.sh ARCH OUT.zip BOOTSTRAP SIGBOOT [CONFIG]
 #
-# Writes the Lambda layer zip for ARCH (x86_64 | arm64), as `make layer` calls it:
-#   bootstrap            0755  the static sigboot bootstrap: Lambda runs /opt/bootstrap
-#   bin/sigboot          0755  the static CLI: /opt/bin is on Lambda's PATH
-#   sigboot/config.json  0644  only with CONFIG: the bootstrap's default config path is
-#                              /opt/sigboot/config.json
+# Writes the Lambda layer zip for ARCH (x86_64 | arm64), as `make layer` calls it
+# (docs/modes.md: one binary, three modes, chosen by the name it is called by):
+#   bin/sigboot           0755  the static CLI: /opt/bin is on Lambda's PATH
+#   bootstrap             0755  the static sigboot bootstrap: Lambda runs /opt/bootstrap
+#                               (runtime mode)
+#   extensions/sigboot    0755  a byte copy of bootstrap (extension mode): Lambda starts every
+#                               file in /opt/extensions before the runtime. A copy, not a
+#                               symlink, so that a later layer replacing /opt/bootstrap cannot
+#                               replace the extension with it
+#   sigboot-exec-wrapper  link  a symlink to `bootstrap` (exec-wrapper mode, for
+#                               AWS_LAMBDA_EXEC_WRAPPER=/opt/sigboot-exec-wrapper), stored as a
+#                               symlink (zip -y); Lambda extracts layers with symlinks kept.
+#                               A symlink rather than a `#!/bin/sh` script: no shell is needed
+#                               (a provided.* root and the sandbox test's root have none) and
+#                               the binary sees its own name as argv[0]
+#   sigboot/config.json   0644  only with CONFIG: the bootstrap's default config path is
+#                               /opt/sigboot/config.json
 # Reproducible: the same inputs give the same bytes. Every entry has the mtime
 # SOURCE_DATE_EPOCH (default 946684800, 2000-01-01T00:00:00Z) in UTC, fixed modes, no
 # uid/gid or extended-time fields (zip -X), no directory entries (zip -D; unzip and Lambda
-# create bin/ and sigboot/ themselves), names in byte order, deflate level 9.
+# create bin/, extensions/ and sigboot/ themselves), names in byte order, deflate level 9.
 #
 # Before packaging it checks that both binaries are static ELF files of ARCH (no program
 # interpreter, no NEEDED), and, when CONFIG is given, that the layer's own CLI accepts it:
@@ -82,8 +94,13 @@ if [ -n "$config" ]; then
     fi
 fi
 
-mkdir -p "$stage/root/bin"
+mkdir -p "$stage/root/bin" "$stage/root/extensions"
 install -m 0755 "$bootstrap" "$stage/root/bootstrap"
+install -m 0755 "$bootstrap" "$stage/root/extensions/sigboot"
+cmp -s "$stage/root/bootstrap" "$stage/root/extensions/sigboot" ||
+    die "extensions/sigboot: the copy differs from bootstrap"
+# Relative, so it points at the layer's own bootstrap wherever the zip is unpacked (/opt in Lambda).
+ln -s bootstrap "$stage/root/sigboot-exec-wrapper"
 install -m 0755 "$cli" "$stage/root/bin/sigboot"
 if [ -n "$config" ]; then
     mkdir -p "$stage/root/sigboot"
@@ -95,7 +112,9 @@ mkdir -p "$(dirname "$out")"
 outdir=$(cd "$(dirname "$out")" && pwd -P)
 tmp=$(mktemp "$outdir/.layer-$arch.XXXXXX")
 rm -f "$tmp"          # zip must create the file (it would try to update an empty one)
-(cd "$stage/root" && find . -type f | sed 's|^\./||' | sort | zip -q -X -D -9 "$tmp" -@) ||
+# -y: store the symlink as a symlink (its target as the data), not the file it points at.
+(cd "$stage/root" && find . \( -type f -o -type l \) | sed 's|^\./||' | sort |
+    zip -q -X -D -y -9 "$tmp" -@) ||
     { rm -f "$tmp"; die "zip failed"; }
 if [ -f "$out" ] && cmp -s "$tmp" "$out"; then
     rm -f "$tmp"

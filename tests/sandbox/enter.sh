@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# tests/sandbox/enter.sh ROOT TASK ENVFILE [--binfmt QEMU] -- CMD [ARG...]
+# tests/sandbox/enter.sh ROOT TASK ENVFILE [--binfmt QEMU] [--proc] -- CMD [ARG...]
 #
 # Runs CMD the way Lambda runs /opt/bootstrap, in a Lambda-like sandbox (tests/sandbox/run.sh
 # builds ROOT; the Runtime API emulator spawns this script, so CMD keeps its pid and its exit
@@ -19,6 +19,11 @@
 #     binfmt_misc instance of the sandbox's own user namespace (Linux >= 6.7), so that the
 #     arm64 bootstrap, itself run under qemu, can exec arm64 handlers. Where the kernel does
 #     not allow that, nothing is registered here (run.sh probes and may skip those checks).
+#   - --proc: ROOT/proc (an empty directory) gets the host's /proc, bind-mounted (recursively,
+#     read-only is not needed: uid 993 owns nothing there). Lambda has /proc; the extension's
+#     verify-once rule reads /proc/self/exe. Without it the root has no /proc at all.
+#     (A fresh procfs would need a PID namespace of our own, and CMD would no longer keep its
+#     pid; the bind shows the host's processes, which does not matter for these tests.)
 # Exit status: CMD's, or 125 when the sandbox cannot be set up (one line on stderr says why).
 
 set -euo pipefail
@@ -36,23 +41,30 @@ if [ "${1:-}" = --stage ]; then
     stage=$2
     shift 2
 fi
-[ $# -ge 5 ] || die "usage: $PROG ROOT TASK ENVFILE [--binfmt QEMU] -- CMD [ARG...]"
+[ $# -ge 5 ] || die "usage: $PROG ROOT TASK ENVFILE [--binfmt QEMU] [--proc] -- CMD [ARG...]"
 root=$1 task=$2 envfile=$3
 shift 3
 binfmt=
-if [ "$1" = --binfmt ]; then
-    binfmt=$2
-    shift 2
-fi
-[ "$1" = -- ] || die "expected -- before the command"
+proc=
+while [ $# -gt 0 ] && [ "$1" != -- ]; do
+    case $1 in
+        --binfmt) [ $# -ge 2 ] || die "--binfmt needs a path"; binfmt=$2; shift 2 ;;
+        --proc) proc=yes; shift ;;
+        *) die "unknown option $1" ;;
+    esac
+done
+[ "${1:-}" = -- ] || die "expected -- before the command"
 shift
+[ $# -ge 1 ] || die "no command"
 self=$(readlink -f "${BASH_SOURCE[0]}")
 args=("$root" "$task" "$envfile")
 [ -z "$binfmt" ] || args+=(--binfmt "$binfmt")
+[ -z "$proc" ] || args+=(--proc)
 
 case $stage in
 outer)
     [ -d "$root/var/task" ] || die "$root/var/task: no mount point"
+    [ -z "$proc" ] || [ -d "$root/proc" ] || die "$root/proc: no mount point"
     [ -d "$task" ] || die "$task: no package directory"
     [ -f "$envfile" ] || die "$envfile: no environment file"
     if [ "$(id -u)" -eq 0 ]; then
@@ -72,6 +84,11 @@ mounts)
     mount -o remount,bind,ro "$root/var/task" 2>/dev/null ||
         mount -o remount,bind,ro,nosuid,nodev "$root/var/task" ||
         die "read-only remount of /var/task failed"
+    if [ -n "$proc" ]; then
+        # --rbind: the host's /proc carries locked submounts, which a user namespace may only
+        # bind together with it.
+        mount --rbind /proc "$root/proc" || die "bind mount of /proc failed"
+    fi
     # SB_SANDBOX_NS_BINFMT=0 skips this, to exercise what run.sh does on older kernels.
     if [ -n "$binfmt" ] && [ "${SB_SANDBOX_NS_BINFMT:-1}" != 0 ] &&
         mount -t binfmt_misc binfmt_misc /proc/sys/fs/binfmt_misc 2>/dev/null; then

@@ -4,7 +4,8 @@
 # Proof that the layer runs where Lambda runs it (issue 4). For each ARCH, with the layer that
 # `make layer` built (build/layer-ARCH.zip) and the test programs of `make layer-test`
 # (build/layer/ARCH/test/):
-#  1. the zip: exactly bootstrap and bin/sigboot, mode 0755, fixed time, no extra fields;
+#  1. the zip: exactly bin/sigboot, bootstrap, extensions/sigboot (a byte copy), mode 0755, and
+#     sigboot-exec-wrapper (a symlink to bootstrap), fixed time, no extra fields;
 #     both binaries static (no PT_INTERP, no NEEDED), PIE, RELRO + BIND_NOW, no exec stack;
 #     zlib in bin/sigboot only. With --repro DIR: DIR/layer-ARCH.zip (a second, independent
 #     build) has the same bytes.
@@ -20,7 +21,17 @@
 #     LD_LIBRARY_PATH) and an openssl.cnf that switches on fips=yes (/etc/pki/tls and
 #     /usr/lib/ssl, plus OPENSSL_CONF) changes nothing; the twins show that the same files
 #     do hijack a dynamic program and do break a libcrypto that loads its config.
-#  5. (once) the deployment samples and docs: tests/sandbox/samples_check.py.
+#  5. extension mode (issue 5), in a root that also has /proc (enter.sh --proc): the emulator
+#     starts /opt/extensions/sigboot through enter.sh before the runtime, as Lambda does. A
+#     package with its own bootstrap (the static mini_runtime) is verified and served; tampered,
+#     unknown key (Enforce) or no config: the extension exits 10/11/20 before registering and
+#     the runtime never starts; unknown key under Warn: WARN JSON + EMF, served.
+#  6. verify once: with /opt/bootstrap as the runtime the extension skips and the runtime
+#     verifies (and refuses a tampered package); twins where the rule must not skip.
+#  7. exec-wrapper mode: /opt/sigboot-exec-wrapper CMD ARGS (static argv_dump, mini_runtime):
+#     argv, environment, descriptors unchanged; tampered or no config: the command never runs.
+#  8. the extension's init time (spawn -> register), median of SB_SANDBOX_EXT_RUNS cold starts.
+#  9. (once) the deployment samples and docs: tests/sandbox/samples_check.py.
 # Every check prints "ok" or "FAIL"; checks that cannot run here print "skip" with the reason.
 # The last line is "sandbox: N passed, N failed". Exit status: 0 all passed; 1 a check
 # failed; 2 usage, or a missing build product or tool (as root, missing tools are installed).
@@ -37,6 +48,9 @@ EMULATOR=$REPO/tests/emulator/rapi_emulator.py
 EPOCH=${SOURCE_DATE_EPOCH:-946684800}   # as layer/layer.mk packages
 EVENTS=3
 EVENT='{"hello":"sandbox","from":"sigboot"}'
+# What layer/package.sh puts in every layer zip (inspect.py zip NAME:MODE|NAME:link=TARGET).
+LAYER_ENTRIES=(bin/sigboot:0755 bootstrap:0755 extensions/sigboot:0755
+    sigboot-exec-wrapper:link=bootstrap)
 
 usage() { echo "usage: $0 [--repro DIR] x86_64|arm64..." >&2; exit 2; }
 repro=
@@ -104,6 +118,14 @@ has() {
     local s=" $1 " kv
     shift
     for kv in "$@"; do [[ $s == *" $kv "* ]] || return 1; done
+}
+
+# median_ms X...: "median M ms [min A, max B] over N" of numbers ("none" values are dropped).
+median_ms() {
+    printf '%s\n' "$@" | grep -E '^[0-9.]+$' | sort -g |
+        awk '{ v[NR] = $1 } END { if (NR == 0) { print "n/a"; exit }
+            m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
+            printf "median %.2f ms [min %.2f, max %.2f] over %d", m, v[1], v[NR], NR }'
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -186,17 +208,53 @@ expect_run() {
         echo "       | want: $*"
         echo "       | got:  $S"
         tail -4 "$W/run/$RUN_NAME/runtime.log" 2>/dev/null | sed 's/^/       | log: /'
+        tail -4 "$W/run/$RUN_NAME/sigboot.log" 2>/dev/null | sed 's/^/       | ext: /'
     fi
 }
 run() { RUN_NAME=$1; emu "$@"; }
 
+# emux NAME ROOT PKG EXT RUNTIME [KEY=VALUE...]: one cold start under the emulator, like emu,
+# with enter.sh --proc when ROOT has a /proc mount point. RUNTIME is the runtime's command line
+# (words; run through qemu on arm64). EXT=ext: as Lambda does, the emulator first starts every
+# ROOT/opt/extensions/* through the same enter.sh, in the same kind of sandbox
+# (--extension-launcher), with the runtime's environment (the env file) minus what Lambda
+# hides from extensions (--extension-base-env), and starts the runtime only once all have
+# registered; their output goes to run/NAME/EXTNAME.log. EXT=noext: no extensions.
+# Sets S to inspect.py's summary, with the ext_* keys from run/NAME/sigboot.log.
+emux() {
+    local root=$2 pkg=$3 ext=$4 d=$W/run/$1 rt=() q=() procopt=() extargs=() launcher
+    read -ra rt <<<"$5"
+    shift 5
+    rm -rf "$d"
+    mkdir -p "$d"
+    [ "$A" != arm64 ] || q=(/qemu-aarch64-static)
+    [ ! -d "$root/proc" ] || procopt=(--proc)
+    write_env "$d/env" "$@"
+    if [ "$ext" = ext ]; then
+        # shlex-splittable: %q only backslash-escapes (the placeholders come out as \{env\}).
+        launcher="$(printf '%q ' bash "$W/enter.sh" "$root" "$pkg" '{env}' "${BINFMT[@]}" \
+            "${procopt[@]}" -- "${q[@]}")/opt/extensions/{name}"
+        extargs=(--extensions-dir "$root/opt/extensions" --extension-log-dir "$d"
+            --extension-base-env "$d/env" --extension-launcher "$launcher")
+    fi
+    python3 "$EMULATOR" --port 0 --events "$EVENTS" --event "$EVENT" --exit-after \
+        --max-seconds 60 --record "$d/record.json" --runtime-log "$d/runtime.log" \
+        "${extargs[@]}" --spawn -- bash "$W/enter.sh" "$root" "$pkg" "$d/env" "${BINFMT[@]}" \
+        "${procopt[@]}" -- "${q[@]}" "${rt[@]}" >"$d/emulator.out" 2>&1
+    S=$(python3 "$HERE/inspect.py" summary "$d/record.json" "$d/runtime.log" "$d/sigboot.log" 2>&1)
+    echo "$S" >"$d/summary"
+}
+runx() { RUN_NAME=$1; emux "$@"; }
+
 # in_sandbox ROOT PKG CMD...: run CMD in the sandbox directly (no emulator); its status.
+# With /proc when ROOT has a mount point for it (enter.sh --proc).
 in_sandbox() {
-    local root=$1 pkg=$2
+    local root=$1 pkg=$2 procopt=()
     shift 2
     local c=("$@")
     [ "$A" != arm64 ] || c=(/qemu-aarch64-static "${c[@]}")
-    bash "$W/enter.sh" "$root" "$pkg" "$SBX_ENV" "${BINFMT[@]}" -- "${c[@]}"
+    [ ! -d "$root/proc" ] || procopt=(--proc)
+    bash "$W/enter.sh" "$root" "$pkg" "$SBX_ENV" "${BINFMT[@]}" "${procopt[@]}" -- "${c[@]}"
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -252,7 +310,8 @@ sandbox_arch() {
     esac
     local bb=build/cache/busybox-static_1%3a1.35.0-4+deb12u1+b1_$deb.deb
     local f
-    for f in "$zip" "$tb/c-handler" "$tb/first_next" "$tb/cnf_probe" "$bb"; do
+    for f in "$zip" "$tb/c-handler" "$tb/first_next" "$tb/cnf_probe" "$tb/tools/mini_runtime" \
+        "$tb/tools/argv_dump" "$bb"; do
         [ -f "$f" ] || { echo "$PROG: $f missing: run 'make layer-test'" >&2; exit 2; }
     done
     echo "== $A"
@@ -274,11 +333,29 @@ sandbox_arch() {
     cp "$HERE/enter.sh" "$W/enter.sh"
 
     # -- 1. the zip and its binaries
-    check "layer zip: exactly bootstrap + bin/sigboot, 0755, fixed time, no extra fields" \
-        python3 "$HERE/inspect.py" zip "$zip" "$EPOCH" bootstrap:0755 bin/sigboot:0755
+    check "layer zip: exactly bin/sigboot, bootstrap, extensions/sigboot (0755), sigboot-exec-wrapper (symlink -> bootstrap); fixed time, no extra fields" \
+        python3 "$HERE/inspect.py" zip "$zip" "$EPOCH" "${LAYER_ENTRIES[@]}"
     mkdir -p "$W/layer"
     unzip -q "$zip" -d "$W/layer"
     local bs=$W/layer/bootstrap sb=$W/layer/bin/sigboot
+    check "unzipped: extensions/sigboot is a regular file with the bootstrap's bytes (a copy, not a link)" \
+        bash -c "[ -f '$W/layer/extensions/sigboot' ] && [ ! -L '$W/layer/extensions/sigboot' ] &&
+            [ -x '$W/layer/extensions/sigboot' ] && cmp -s '$bs' '$W/layer/extensions/sigboot'"
+    check "unzipped: sigboot-exec-wrapper is a symlink to bootstrap (unzip keeps it)" \
+        bash -c "[ -L '$W/layer/sigboot-exec-wrapper' ] &&
+            [ \"\$(readlink '$W/layer/sigboot-exec-wrapper')\" = bootstrap ]"
+    # Twin: the same tree zipped as package.sh does but without -y stores the wrapper as a copy
+    # of the binary; the entry check must name exactly that.
+    cp -a "$W/layer" "$W/layer-twin"
+    find "$W/layer-twin" -exec touch -h -d "@$EPOCH" {} +
+    (cd "$W/layer-twin" && find . \( -type f -o -type l \) | sed 's|^\./||' | sort |
+        TZ=UTC zip -q -X -D -9 "$W/nosymlink-twin.zip" -@)
+    python3 "$HERE/inspect.py" zip "$W/nosymlink-twin.zip" "$EPOCH" "${LAYER_ENTRIES[@]}" \
+        >"$W/nosymlink-twin.out" 2>&1
+    check "twin: zipped without -y, the wrapper is a file: the entry check says so (and only that)" \
+        test "$(cat "$W/nosymlink-twin.out")" = \
+        "zip $W/nosymlink-twin.zip: sigboot-exec-wrapper: mode 100755, want 120777"
+    rm -rf "$W/layer-twin"
     check "bootstrap: static PIE (no interpreter, no NEEDED), RELRO, BIND_NOW, no exec stack" \
         static_elf "$bs"
     check "bin/sigboot: static PIE (no interpreter, no NEEDED), RELRO, BIND_NOW, no exec stack" \
@@ -347,14 +424,43 @@ sandbox_arch() {
     expect_rc "layer CLI: verify the tampered copy -> 10 (integrity)" 10 \
         "${S_CLI[@]}" verify --config "$W/cfg/enforce.json" "$pkg/tampered"
 
+    # The extension-mode function: it ships its own runtime as `bootstrap` (the static
+    # mini_runtime, which prints "mini_runtime: started"), so Lambda runs /var/task/bootstrap,
+    # never /opt/bootstrap, and only the extension can verify it.
+    local own=$W/fn-own
+    mkdir -p "$own"
+    cp "$tb/tools/mini_runtime" "$own/bootstrap"
+    echo "some function data" >"$own/data.txt"
+    chmod 0755 "$own/bootstrap"
+    chmod 0644 "$own/data.txt"
+    (cd "$own" && zip -q -X "$W/function-own.zip" bootstrap data.txt)
+    sign_own() {
+        "${S_CLI[@]}" sign --key "$W/keys/SandboxProd.key" \
+            --profile "$W/keys/SandboxProd.profile.json" "$W/function-own.zip" \
+            -o "$W/signed-own.zip" &&
+            "${S_CLI[@]}" sign --key "$W/keys/SandboxOther.key" \
+                --profile "$W/keys/SandboxOther.profile.json" "$W/function-own.zip" \
+                -o "$W/other-own.zip"
+    }
+    expect_rc "layer CLI signs the own-bootstrap function zip (SandboxProd, and SandboxOther)" 0 \
+        sign_own
+    mkdir -p "$pkg/own-good" "$pkg/own-other"
+    unzip -q "$W/signed-own.zip" -d "$pkg/own-good"
+    unzip -q "$W/other-own.zip" -d "$pkg/own-other"
+    cp -a "$pkg/own-good" "$pkg/own-tampered"
+    echo "tampered" >>"$pkg/own-tampered/data.txt"
+    # Appended bytes leave the ELF runnable: only the signature can tell.
+    cp -a "$pkg/own-good" "$pkg/own-tampered-bootstrap"
+    printf 'tampered' >>"$pkg/own-tampered-bootstrap/bootstrap"
+
     # -- 3. the layers and the roots
     # The layer as `make layer CONFIG=enforce.json` packages it; Warn's config comes in a
     # second layer (layers merge into /opt), named by SIGBOOT_CONFIG.
     bash layer/package.sh "$A" "$W/layer-enforce.zip" "build/layer/$A/bootstrap" \
         "build/layer/$A/sigboot" "$W/cfg/enforce.json" >/dev/null
-    check "CONFIG= zip: bootstrap, bin/sigboot 0755 + sigboot/config.json 0644" \
+    check "CONFIG= zip: the same entries + sigboot/config.json 0644" \
         python3 "$HERE/inspect.py" zip "$W/layer-enforce.zip" "$EPOCH" \
-        bootstrap:0755 bin/sigboot:0755 sigboot/config.json:0644
+        "${LAYER_ENTRIES[@]}" sigboot/config.json:0644
     check "CONFIG= zip: the same bootstrap bytes as $zip" \
         python3 "$HERE/inspect.py" same "$W/layer-enforce.zip" bootstrap "$zip" bootstrap
     mkdir -p "$W/cfglayer/sigboot" "$W/planted-layer/lib"
@@ -374,6 +480,19 @@ sandbox_arch() {
     cp "$HERE/fips-openssl.cnf" "$planted/etc/pki/tls/openssl.cnf"
     cp "$HERE/fips-openssl.cnf" "$planted/usr/lib/ssl/openssl.cnf"
     cp "$tb/cnf_probe" "$planted/probe/cnf_probe"
+    # The root of the extension and exec-wrapper scenarios: the clean root plus /proc (Lambda
+    # has one; enter.sh --proc mounts it; the verify-once rule reads /proc/self/exe) and
+    # /var/runtime holding the stand-ins of a managed runtime's command (argv_dump, and
+    # mini_runtime, which speaks the Runtime API). No /var/runtime/bootstrap: that would tell
+    # the extension that a managed runtime starts, not /opt/bootstrap.
+    local lroot=$W/root-lambda replaced=$W/root-replaced
+    cp -a "$clean" "$lroot"
+    mkdir -p "$lroot/proc" "$lroot/var/runtime"
+    cp "$tb/tools/argv_dump" "$tb/tools/mini_runtime" "$lroot/var/runtime/"
+    # A later layer that replaces /opt/bootstrap with its own runtime (layers merge into /opt):
+    # the extension, a copy, is still sigboot, but /opt/bootstrap is not this program any more.
+    cp -a "$lroot" "$replaced"
+    cp "$tb/tools/mini_runtime" "$replaced/opt/bootstrap"
     # Non-root: the work tree must be readable by the sandbox user.
     chmod -R a+rX "$W"
     local top
@@ -479,6 +598,159 @@ sandbox_arch() {
             skip "twin with the dev build/bootstrap: not built (make)"
         fi
     fi
+
+    # -- 6. extension mode (issue 5): the package ships its own bootstrap (mini_runtime), so
+    # Lambda runs /var/task/bootstrap and only /opt/extensions/sigboot stands in its way. The
+    # emulator starts the extension in the sandbox first and the runtime only once it has
+    # registered; a blocked init starts no runtime at all.
+    write_env "$SBX_ENV"
+    local own_rt=/var/task/bootstrap
+    local blocked=(ext_registered=0 runtime_started=0 mini=0 served=0
+        ext_failure=exited_before_register stop=extension_init_failed)
+    runx ext-own "$lroot" "$pkg/own-good" ext "$own_rt"
+    expect_run "extension, own bootstrap, Enforce: verifies, registers before the runtime starts, $EVENTS echoes, SHUTDOWN -> exit 0" \
+        "${ok3[@]}" ext_own_bootstrap=1 ext_verified=1 ext_registered=1 reg_before_next=1 mini=1 \
+        ext_shutdown=1 ext_exit=0 ext_fatal=0 ext_skipped=0
+    runx ext-own-tampered "$lroot" "$pkg/own-tampered" ext "$own_rt"
+    expect_run "extension, tampered data file, Enforce: exit 10 before registering; the runtime never starts" \
+        ext_exit=10 "${blocked[@]}"
+    runx ext-own-tampered-bootstrap "$lroot" "$pkg/own-tampered-bootstrap" ext "$own_rt"
+    expect_run "extension, tampered bootstrap (bytes appended), Enforce: exit 10; the runtime never starts" \
+        ext_exit=10 "${blocked[@]}"
+    runx ext-own-other "$lroot" "$pkg/own-other" ext "$own_rt"
+    expect_run "extension, unknown key, Enforce: exit 11 before registering; the runtime never starts" \
+        ext_exit=11 "${blocked[@]}"
+    runx ext-own-other-warn "$lroot" "$pkg/own-other" ext "$own_rt" \
+        SIGBOOT_CONFIG=/opt/sigboot/warn.json
+    expect_run "extension, unknown key, Warn: WARN JSON line + EMF record in its log, registers, $EVENTS echoes" \
+        "${ok3[@]}" ext_warn_json=1 ext_emf=1 ext_verified=0 ext_registered=1 mini=1 ext_exit=0
+    runx ext-own-tampered-warn "$lroot" "$pkg/own-tampered" ext "$own_rt" \
+        SIGBOOT_CONFIG=/opt/sigboot/warn.json
+    expect_run "extension, tampered, Warn: integrity still blocks, exit 10; the runtime never starts" \
+        ext_exit=10 "${blocked[@]}"
+    runx ext-own-no-config "$lroot" "$pkg/own-good" ext "$own_rt" \
+        SIGBOOT_CONFIG=/opt/sigboot/missing.json
+    expect_run "extension, missing config: exit 20 before registering; the runtime never starts" \
+        ext_exit=20 "${blocked[@]}"
+    # The twin of the whole mode: without the extension nothing checks this package.
+    runx noext-own-tampered "$lroot" "$pkg/own-tampered" noext "$own_rt"
+    expect_run "twin: without the extension the tampered package's own bootstrap starts and serves" \
+        "${ok3[@]}" mini=1 runtime_started=1
+
+    # -- 7. verify once in the real layout: the package has no bootstrap, so /opt/bootstrap is
+    # the runtime; the extension (a byte copy of it) skips and registers at once.
+    local once_rt=(/opt/bootstrap _HANDLER=handler.sh)
+    if [ "$CHILDREN" = yes ]; then
+        runx once "$lroot" "$pkg/good" ext "${once_rt[@]}"
+        expect_run "verify once: the extension skips (/opt/bootstrap verifies) and registers; the runtime verifies, $EVENTS echoes" \
+            "${ok3[@]}" ext_skipped=1 ext_verifying=0 ext_verified=0 verified=1 \
+            ext_registered=1 reg_before_next=1 ext_shutdown=1 ext_exit=0
+    else
+        skip "verify once, untampered: $nochild"
+    fi
+    runx once-tampered "$lroot" "$pkg/tampered" ext "${once_rt[@]}"
+    expect_run "verify once, tampered: the extension skips, the runtime still refuses (exit 10), no handler ran" \
+        ext_skipped=1 ext_registered=1 exit=10 served=0 \
+        init_error=Runtime.InvalidCodeSignatureException facts=none ext_exit=0
+    # Twins: each input of the rule turns the skip off, and the extension then verifies.
+    runx once-no-proc "$clean" "$pkg/tampered" ext "${once_rt[@]}"
+    expect_run "twin: no /proc (the rule cannot see /proc/self/exe): the extension verifies and blocks the tampered package (exit 10)" \
+        ext_skipped=0 ext_verifying=1 ext_no_proc=1 ext_exit=10 "${blocked[@]}"
+    runx once-always "$lroot" "$pkg/tampered" ext "${once_rt[@]}" SIGBOOT_EXTENSION_VERIFY=always
+    expect_run "twin: SIGBOOT_EXTENSION_VERIFY=always: the extension verifies and blocks (exit 10)" \
+        ext_skipped=0 ext_verifying=1 ext_exit=10 "${blocked[@]}"
+    runx once-replaced "$replaced" "$pkg/tampered" ext /opt/bootstrap
+    expect_run "twin: a later layer replaced /opt/bootstrap: the extension verifies and blocks (exit 10)" \
+        ext_skipped=0 ext_verifying=1 ext_exit=10 "${blocked[@]}"
+    runx once-replaced-good "$replaced" "$pkg/good" ext /opt/bootstrap
+    expect_run "... and with the untampered package it verifies, registers, and that runtime serves" \
+        "${ok3[@]}" ext_skipped=0 ext_verifying=1 ext_verified=1 ext_registered=1 mini=1 ext_exit=0
+
+    # -- 8. exec-wrapper mode: a managed runtime started as $AWS_LAMBDA_EXEC_WRAPPER CMD ARGS...
+    # (the stand-in command: /var/runtime/argv_dump, which prints its argv, SB_MARKER, open
+    # descriptors and cwd).
+    local wrap=/opt/sigboot-exec-wrapper dump=/var/runtime/argv_dump
+    local wargs=(--runtime-arg 'two words' '' "\$not-expanded")
+    local wenv=("AWS_LAMBDA_EXEC_WRAPPER=$wrap" AWS_EXECUTION_ENV=AWS_Lambda_python3.12
+        SB_MARKER=wrapped-by-sigboot)
+    if [ "$CHILDREN" = yes ]; then
+        write_env "$SBX_ENV" "${wenv[@]}"
+        local wd=$W/run/wrapper
+        mkdir -p "$wd"
+        in_sandbox "$lroot" "$pkg/good" "$dump" "${wargs[@]}" >"$wd/direct.out" 2>&1
+        local rc=0
+        in_sandbox "$lroot" "$pkg/good" "$wrap" "$dump" "${wargs[@]}" \
+            >"$wd/good.out" 2>"$wd/good.err" || rc=$?
+        check "exec wrapper, untampered: exit 0; the command ran with argv, SB_MARKER, descriptors and cwd unchanged" \
+            bash -c "[ $rc -eq 0 ] && [ \$(wc -l <'$wd/good.out') -eq 1 ] &&
+                python3 '$HERE/inspect.py' argv '$wd/good.out' '$wd/direct.out' \
+                '$dump' $(printf '%q ' "${wargs[@]}")"
+        check "exec wrapper, untampered: it verified first (stderr)" \
+            grep -q 'code signature verified' "$wd/good.err"
+        rc=0
+        in_sandbox "$lroot" "$pkg/tampered" "$wrap" "$dump" "${wargs[@]}" \
+            >"$wd/tampered.out" 2>"$wd/tampered.err" || rc=$?
+        check "exec wrapper, tampered, Enforce: exit 10, FATAL on stderr, the command never ran" \
+            bash -c "[ $rc -eq 10 ] && [ ! -s '$wd/tampered.out' ] &&
+                grep -q 'FATAL exec-wrapper: .*Runtime.InvalidCodeSignatureException.*not starting $dump' \
+                    '$wd/tampered.err'"
+        write_env "$SBX_ENV" "${wenv[@]}" SIGBOOT_CONFIG=/opt/sigboot/missing.json
+        rc=0
+        in_sandbox "$lroot" "$pkg/good" "$wrap" "$dump" "${wargs[@]}" \
+            >"$wd/no-config.out" 2>"$wd/no-config.err" || rc=$?
+        check "exec wrapper, missing config: exit 20, the command never ran" \
+            bash -c "[ $rc -eq 20 ] && [ ! -s '$wd/no-config.out' ] &&
+                grep -q 'Runtime.CodeSigningConfigInvalid' '$wd/no-config.err'"
+        write_env "$SBX_ENV" "${wenv[@]}" SIGBOOT_CONFIG=/opt/sigboot/warn.json
+        rc=0
+        in_sandbox "$lroot" "$pkg/other" "$wrap" "$dump" "${wargs[@]}" \
+            >"$wd/other-warn.out" 2>"$wd/other-warn.err" || rc=$?
+        check "exec wrapper, unknown key, Warn: WARN JSON (stderr) + EMF (stdout), then the command runs unchanged" \
+            bash -c "[ $rc -eq 0 ] && python3 '$HERE/inspect.py' argv '$wd/other-warn.out' \
+                '$wd/direct.out' '$dump' $(printf '%q ' "${wargs[@]}") &&
+                grep -q '\"level\":\"WARN\"' '$wd/other-warn.err' &&
+                grep -q 'SignatureValidationErrors' '$wd/other-warn.out'"
+        write_env "$SBX_ENV"
+        # The same under the emulator: the wrapper execs a runtime that speaks the Runtime API.
+        runx wrap-mini "$lroot" "$pkg/good" noext "$wrap /var/runtime/mini_runtime" "${wenv[@]}"
+        expect_run "exec wrapper under the emulator: verified, then the exec'd runtime serves $EVENTS echoes" \
+            "${ok3[@]}" verified=1 mini=1
+        runx wrap-mini-tampered "$lroot" "$pkg/tampered" noext "$wrap /var/runtime/mini_runtime" \
+            "${wenv[@]}"
+        expect_run "exec wrapper under the emulator, tampered: exit 10 during init, the runtime never ran" \
+            exit=10 mini=0 served=0 init_errors=0 stop=runtime_exited
+    else
+        skip "exec wrapper (argv_dump, mini_runtime are arm64 programs the wrapper execs): $nochild"
+    fi
+
+    # -- 9. extension init time in the sandbox (static build): from the emulator's spawn of the
+    # launcher to the register request (sandbox set-up + exec + verify or skip + register), and
+    # the extension's own count from its process start. The two kinds interleaved, one event
+    # each; median of SB_SANDBOX_EXT_RUNS cold starts (default 7; 3 on arm64, under qemu).
+    local n=${SB_SANDBOX_EXT_RUNS:-7} i kind
+    [ "$A" != arm64 ] || n=${SB_SANDBOX_EXT_RUNS:-3}
+    local -A inits=() selfs=() regs=([verify]=0 [skip]=0)
+    for i in $(seq "$n"); do
+        for kind in verify skip; do
+            if [ "$kind" = verify ]; then
+                EVENTS=1 runx "perf-$kind-$i" "$lroot" "$pkg/own-good" ext "$own_rt"
+            else
+                EVENTS=1 runx "perf-$kind-$i" "$lroot" "$pkg/good" ext /var/task/bin/c-handler
+            fi
+            if has "$S" ext_registered=1; then regs[$kind]=$((regs[$kind] + 1)); fi
+            inits[$kind]+=" $(sed -n 's/.* ext_init_ms=\([^ ]*\).*/\1/p' <<<"$S")"
+            selfs[$kind]+=" $(sed -n 's/.* ext_self_ms=\([^ ]*\).*/\1/p' <<<"$S")"
+        done
+    done
+    for kind in verify skip; do
+        check "extension init measured ($kind): ${regs[$kind]} of $n cold starts registered" \
+            test "${regs[$kind]}" -eq "$n"
+        # shellcheck disable=SC2086 # the lists are space-separated numbers
+        printf 'info %-6s extension init, %s: spawn -> register %s; process start -> register %s\n' \
+            "$A" "$([ "$kind" = verify ] && echo "verifies (own-bootstrap package, 2 files)" ||
+                echo "skips (verify once: /opt/bootstrap verifies)")" \
+            "$(median_ms ${inits[$kind]})" "$(median_ms ${selfs[$kind]})" | tee -a "$W/ext-init.txt"
+    done
 }
 
 for arch in "${arches[@]}"; do
