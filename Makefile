@@ -125,8 +125,12 @@ asan: deps
 # Valgrind on the normal build: the unit binaries, and every program of ours
 # that the integration suites start (tests/integration/harness.py). Any error,
 # or a definite/indirect leak, fails the suite (tests/run.sh checks the logs).
-valgrind: all $(UNIT_BINS) $(TOOL_BINS)
+valgrind: deps
+	@$(MAKE) --no-print-directory valgrind-run
+
+valgrind-run: all $(UNIT_BINS) $(TOOL_BINS)
 	@SB_VALGRIND=1 sh tests/run.sh $(BUILD)
+.PHONY: valgrind-run
 
 # Static analysis (tests/lint.sh): banned calls, cppcheck, clang-tidy (.clang-tidy) with the
 # build's own flags, after a self-test that each tool catches a planted violation. pkg-config is

@@ -6,7 +6,7 @@
 #                               clang-tidy 14 on Debian 12, python3 for the banned-call scan
 set -eu
 PKGS="build-essential pkg-config libcurl4-openssl-dev libcjson-dev libssl-dev libcmocka-dev zlib1g-dev \
-python3 openssl zip unzip strace"
+python3 openssl zip unzip strace valgrind"
 [ "${1:-}" = --lint ] && PKGS="cppcheck clang-tidy python3"
 missing=""
 for p in $PKGS; do
