@@ -46,7 +46,10 @@ help:
 	@echo "make demo       sign the sample, run it, show Enforce and Warn on a tampered copy"
 	@echo "make bench      benchmarks (bench/)"
 	@echo "make soak       100,000 invocations of the C handler; fails if its RSS keeps growing"
-	@echo "make layer      the static Lambda layer zips"
+	@echo "make layer      the static Lambda layer zips (layer/README.md)"
+	@echo "make layer-test the layer zips in a Lambda-like sandbox, x86_64 and arm64 (qemu)"
+	@echo "make fuzz       every libFuzzer target for FUZZ_SECONDS (60); fuzz-regress: corpus only"
+	@echo "make fuzz-deps  install clang and libFuzzer (as root)"
 	@echo "make lint       banned calls, cppcheck, clang-tidy (make lint-deps installs them)"
 
 deps:

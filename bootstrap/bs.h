@@ -79,6 +79,11 @@ struct sb_response {
     void *stream_arg;
 };
 
+/* Process-wide set-up every mode does first, from main, before any thread:
+ * SIGPIPE ignored, libcrypto and libcurl initialised (rapi_global_init).
+ * Returns 0, or -1 with SB_E_INTERNAL; the caller exits BS_EXIT_INTERNAL. */
+int bs_process_init(struct sb_err *err) __attribute__((warn_unused_result));
+
 /* The whole runtime: log setup, environment, gate, handler, loop. handler NULL
  * means the kind comes from _HANDLER (process or exec); sb_main passes its own.
  * Returns the exit status. */

@@ -37,7 +37,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,7 +53,6 @@
 #include "sb_json.h"
 #include "sb_log.h"
 #include "sb_time.h"
-#include "vfy_crypto.h"
 
 /* Lambda-Extension-Name must be the extension's file name (Extensions API,
  * "Register"); main dispatches here only when called as .../sigboot. */
@@ -609,19 +607,8 @@ int bs_ext_run(void)
 
     memset(&c, 0, sizeof(c));
     sb_log_setup();
-    /* libcurl runs with CURLOPT_NOSIGNAL: a peer that goes away must not kill
-     * us with SIGPIPE. */
-    if (signal(SIGPIPE, SIG_IGN) == SIG_ERR) {
-        sb_log(SB_FATAL, "extension: cannot ignore SIGPIPE: %s; not registering", strerror(errno));
-        return BS_EXIT_INTERNAL;
-    }
-    if (vfy_crypto_init() != 0) {
-        sb_log(SB_FATAL, "extension: libcrypto initialisation failed; not registering");
-        return BS_EXIT_INTERNAL;
-    }
-    /* Plain HTTP to the Extensions API: no TLS state to initialise. */
-    if (rapi_global_init() != 0) {
-        sb_log(SB_FATAL, "extension: libcurl initialisation failed; not registering");
+    if (bs_process_init(&err) != 0) {
+        sb_log(SB_FATAL, "extension: %s; not registering", err.msg);
         return BS_EXIT_INTERNAL;
     }
     status = BS_EXIT_ENV;

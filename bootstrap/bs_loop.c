@@ -202,6 +202,20 @@ static int init_fail(struct rapi_client *c, const char *type, const struct sb_er
     return status;
 }
 
+int bs_process_init(struct sb_err *err)
+{
+    /* libcurl runs with CURLOPT_NOSIGNAL, so a peer that goes away must not
+     * kill us with SIGPIPE; children get the default back (bs_proc.c). */
+    if (signal(SIGPIPE, SIG_IGN) == SIG_ERR)
+        return sb_err_sys(err, SB_E_INTERNAL, errno, "cannot ignore SIGPIPE");
+    if (vfy_crypto_init() != 0)
+        return sb_err_set(err, SB_E_INTERNAL, "libcrypto initialisation failed");
+    /* Plain HTTP to the Runtime and Extensions APIs: no TLS state. */
+    if (rapi_global_init() != 0)
+        return sb_err_set(err, SB_E_INTERNAL, "libcurl initialisation failed");
+    return 0;
+}
+
 int bs_run(sb_handler_fn handler, void *arg)
 {
     struct bs_env env;
@@ -212,19 +226,8 @@ int bs_run(sb_handler_fn handler, void *arg)
     int status;
 
     sb_log_setup();
-    /* libcurl runs with CURLOPT_NOSIGNAL, so a peer that goes away must not
-     * kill us with SIGPIPE; children get the default back (bs_proc.c). */
-    if (signal(SIGPIPE, SIG_IGN) == SIG_ERR) {
-        sb_log(SB_FATAL, "cannot ignore SIGPIPE: %s", strerror(errno));
-        return BS_EXIT_INTERNAL;
-    }
-    if (vfy_crypto_init() != 0) {
-        sb_log(SB_FATAL, "libcrypto initialisation failed");
-        return BS_EXIT_INTERNAL;
-    }
-    /* Plain HTTP to the Runtime API: no TLS state to initialise. */
-    if (rapi_global_init() != 0) {
-        sb_log(SB_FATAL, "libcurl initialisation failed");
+    if (bs_process_init(&err) != 0) {
+        sb_log(SB_FATAL, "%s", err.msg);
         return BS_EXIT_INTERNAL;
     }
     if (bs_env_load(&env, handler != NULL, &err) != 0) {

@@ -12,6 +12,7 @@ $SB_VALGRIND_LOGS/vg.PID.log, empty unless it found an error: tests/run.sh
 fails the suite when one is not empty. Timing: T(seconds) scales every time
 limit by SB_TIME_SCALE (default 10 under valgrind, else 1)."""
 
+import atexit
 import json
 import os
 import re
@@ -229,6 +230,7 @@ def profile(tmp_root, name="Demo", algorithm=None):
     key = (name, algorithm)
     if key not in _KEYS:
         d = tempfile.mkdtemp(prefix="sigboot-keys-")
+        atexit.register(shutil.rmtree, d, True)
         args = ["keygen", "--profile-name", name, "--out", d]
         if algorithm:
             args += ["--algorithm", algorithm]
@@ -245,6 +247,18 @@ def make_config(tmp, profiles, policy="Enforce", name="config.json"):
         args += ["--profile", p["profile"]]
     sigboot_cli(*args)
     return out
+
+
+def policy_fixture(test_cls, tmp_root, name):
+    """The usual keys and configs of a suite, set on test_cls: prof (profile `name`, the default
+    algorithm), other (`name`Other, P-256, trusted by no config), conf (a directory under
+    tmp_root), enforce and warn (configs in conf trusting prof alone)."""
+    test_cls.prof = profile(tmp_root, name)
+    test_cls.other = profile(tmp_root, name + "Other", "ecdsa-p256")
+    test_cls.conf = os.path.join(tmp_root, "conf")
+    os.makedirs(test_cls.conf)
+    test_cls.enforce = make_config(test_cls.conf, [test_cls.prof], "Enforce", "enforce.json")
+    test_cls.warn = make_config(test_cls.conf, [test_cls.prof], "Warn", "warn.json")
 
 
 def function_dir(tmp, files, sign=True, policy="Enforce", prof=None):

@@ -32,12 +32,7 @@ class ExecWrapper(unittest.TestCase):
         h.require(DUMP)
         import tempfile
         cls.ctmp = tempfile.mkdtemp(prefix="sigboot-wrap-")
-        cls.prof = h.profile(cls.ctmp, "Wrap")
-        cls.other = h.profile(cls.ctmp, "WrapOther", "ecdsa-p256")
-        cls.conf = os.path.join(cls.ctmp, "conf")
-        os.makedirs(cls.conf)
-        cls.enforce = h.make_config(cls.conf, [cls.prof], "Enforce", "enforce.json")
-        cls.warn = h.make_config(cls.conf, [cls.prof], "Warn", "warn.json")
+        h.policy_fixture(cls, cls.ctmp, "Wrap")
         cls.link = os.path.join(cls.ctmp, "sigboot-exec-wrapper")
         os.symlink(h.BOOTSTRAP, cls.link)
 

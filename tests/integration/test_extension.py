@@ -41,12 +41,7 @@ class Base(unittest.TestCase):
         h.require(MINI)
         import tempfile
         cls.ctmp = tempfile.mkdtemp(prefix="sigboot-ext-")
-        cls.prof = h.profile(cls.ctmp, "Ext")
-        cls.other = h.profile(cls.ctmp, "ExtOther", "ecdsa-p256")
-        cls.conf = os.path.join(cls.ctmp, "conf")
-        os.makedirs(cls.conf)
-        cls.enforce = h.make_config(cls.conf, [cls.prof], "Enforce", "enforce.json")
-        cls.warn = h.make_config(cls.conf, [cls.prof], "Warn", "warn.json")
+        h.policy_fixture(cls, cls.ctmp, "Ext")
 
     @classmethod
     def tearDownClass(cls):
