@@ -135,6 +135,20 @@ class Environment(unittest.TestCase):
         self.assertEqual(p.returncode, 2)
         self.assertIn(b"AWS_LAMBDA_RUNTIME_API", p.stderr)
 
+    def test_help_and_arguments(self):
+        p = h.run([h.BOOTSTRAP, "--help"], env={"PATH": "/usr/bin:/bin"}, timeout=10)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        for mode in (b"/opt/bootstrap", b"/opt/extensions/sigboot", b"AWS_LAMBDA_EXEC_WRAPPER"):
+            self.assertIn(mode, p.stdout)
+        self.assertEqual(p.stderr, b"")
+        # Twins: --help with more arguments, or a container image's CMD, is the runtime
+        # (which needs its environment), never a help text that exits 0.
+        for args in (["--help", "x"], ["handler.sh"]):
+            p = h.run([h.BOOTSTRAP] + args, env={"PATH": "/usr/bin:/bin"}, timeout=10)
+            self.assertEqual(p.returncode, 2, args)
+            self.assertIn(b"AWS_LAMBDA_RUNTIME_API", p.stderr)
+            self.assertNotIn(b"usage:", p.stdout)
+
     def test_api_refused(self):
         p = h.run([h.BOOTSTRAP], env={"AWS_LAMBDA_RUNTIME_API": "127.0.0.1:1",
                                       "_HANDLER": "x", "LAMBDA_TASK_ROOT": self.tmp}, timeout=10)
