@@ -56,21 +56,25 @@ fuzz-regress: fuzz-build
 # Library objects: instrumented for coverage, not linked with libFuzzer's main.
 $(FUZZ_DIR)/obj/%.o: %.c
 	@mkdir -p $(@D)
-	$(FUZZ_CC) $(CPPFLAGS) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
+	@$(if $(V),,echo "  FUZZCC  $<")
+	$(Q)$(FUZZ_CC) $(CPPFLAGS) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
 
 $(FUZZ_DIR)/obj/$(FUZZ_SRCDIR)/%.o: $(FUZZ_SRCDIR)/%.c
 	@mkdir -p $(@D)
-	$(FUZZ_CC) $(CPPFLAGS) -I$(FUZZ_SRCDIR) $(FUZZ_CFLAGS) -fsanitize=fuzzer -c -o $@ $<
+	@$(if $(V),,echo "  FUZZCC  $<")
+	$(Q)$(FUZZ_CC) $(CPPFLAGS) -I$(FUZZ_SRCDIR) $(FUZZ_CFLAGS) -fsanitize=fuzzer -c -o $@ $<
 
 # An archive, so that each target links only the objects it uses. The
 # runtime-api objects link into fuzz_rapi_headers alone, so the other targets
 # build whatever state runtime-api/ is in.
 $(FUZZ_DIR)/libsigboot-fuzz.a: $(FUZZ_LIB_OBJS)
-	rm -f $@ && ar rcs $@ $^
+	@$(if $(V),,echo "  AR      $@")
+	$(Q)rm -f $@ && ar rcs $@ $^
 
 $(FUZZ_DIR)/fuzz_rapi_headers: $(FUZZ_RAPI_OBJS)
 
 $(FUZZ_DIR)/fuzz_%: $(FUZZ_DIR)/obj/$(FUZZ_SRCDIR)/fuzz_%.o $(FUZZ_DIR)/libsigboot-fuzz.a
-	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $(filter-out %.a,$^) $(filter %.a,$^) $(LDLIBS)
+	@$(if $(V),,echo "  FUZZLD  $@")
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $(filter-out %.a,$^) $(filter %.a,$^) $(LDLIBS)
 
 -include $(shell find $(FUZZ_DIR)/obj -name '*.d' 2>/dev/null)
