@@ -16,7 +16,9 @@ Environment: BENCH_SCALE (default 1.0) multiplies every invocation count; BENCH_
 rounds; BENCH_COUNT_ROUNDS (3) perf rounds; BENCH_STARTS (20) cold starts per configuration;
 BENCH_COLD_TRIES (3) cold-start batches before giving up on a quiet floor; BENCH_STATIC_HANDLER
 (path to a statically linked in-process echo handler, e.g. the layer build of c-handler) is then
-measured next to c-handler in every section.
+measured next to c-handler in every section. BENCH_STATIC_BASE (path to another static build of it,
+e.g. the one before a change) adds it to the cold-start sections only, interleaved with the others,
+so that a change is judged by a paired ratio taken in the same run.
 """
 
 import datetime
@@ -176,6 +178,12 @@ class Runner:
             self.cfg["static-handler"] = ([sh], ch_env)
             self.cfg["static-handler-ed25519"] = ([sh], self.cfg["c-handler-ed25519"][1])
             self.cfg["static-handler-1mib-pkg"] = ([sh], self.cfg["c-handler-1mib-pkg"][1])
+        base = os.environ.get("BENCH_STATIC_BASE")
+        if base:
+            sb = os.path.abspath(base)
+            self.cfg["static-base"] = ([sb], ch_env)
+            self.cfg["static-base-ed25519"] = ([sb], self.cfg["c-handler-ed25519"][1])
+            self.cfg["static-base-1mib-pkg"] = ([sb], self.cfg["c-handler-1mib-pkg"][1])
         for name in list(self.cfg):
             if not os.access(self.cfg[name][0][0], os.X_OK):
                 say("note: %s not built (%s): skipped" % (name, self.cfg[name][0][0]))
@@ -383,14 +391,32 @@ def annotate_inclusive(path):
     return out
 
 
+COLD_INSTR_NAMES = ("raw", "raw-static", "raw-libs", "c-handler", "c-handler-p256", "c-handler-ed25519",
+                    "c-handler-1mib-pkg", "static-handler", "static-handler-ed25519",
+                    "static-handler-1mib-pkg", "static-base", "static-base-ed25519", "static-base-1mib-pkg")
+
+
 def section_cold_instr(r, res, tools):
     """User-space instructions of one cold start (exec -> 1 invocation -> exit), by callgrind:
-    a cold-start figure that noise does not move, split by function (inclusive)."""
+    a cold-start figure that noise does not move, split by function (inclusive); and its page
+    faults and system calls (perf stat)."""
+    names = [x for x in COLD_INSTR_NAMES if r.has(x)]
+    if tools.get("perf"):
+        # Page faults and system calls of one whole start (exec -> 1 invocation -> exit): like
+        # instructions, noise does not move them. Median of 3 (they vary by a few at most).
+        say("cold start page faults and syscalls (perf stat, 3 starts each): %s" % ", ".join(names))
+        pf = os.path.join(r.work, "cold.perf")
+        counts = {}
+        for name in names:
+            runs = []
+            for _ in range(3):
+                r.run(name, r.fx.small, 1, wrap=["perf", "stat", "-x,", "-o", pf, "-e",
+                                                 "raw_syscalls:sys_enter,minor-faults", "--"])
+                runs.append(read_perf(pf))
+            counts[name] = {k: med([x.get(k) for x in runs]) for k in runs[0]}
+        res["cold_counts"] = counts
     if not (tools.get("valgrind") and shutil.which("callgrind_annotate")):
         return
-    names = [x for x in ("raw", "raw-libs", "c-handler", "c-handler-p256", "c-handler-ed25519",
-                         "c-handler-1mib-pkg", "static-handler", "static-handler-ed25519",
-                         "static-handler-1mib-pkg") if r.has(x)]
     say("cold start instructions (callgrind, 1 start each): %s" % ", ".join(names))
     cg = os.path.join(r.work, "cold.callgrind")
     out = {}
@@ -405,7 +431,8 @@ def section_cold(r, res):
     tries = env_int("BENCH_COLD_TRIES", 3)
     plan = [x for x in ("raw-static", "raw", "raw-libs", "c-handler", "c-handler-p256",
                         "c-handler-ed25519", "c-handler-1mib-pkg", "bootstrap", "static-handler",
-                        "static-handler-ed25519", "static-handler-1mib-pkg")
+                        "static-handler-ed25519", "static-handler-1mib-pkg", "static-base",
+                        "static-base-ed25519", "static-base-1mib-pkg")
             if r.has(x)]
     floor = "raw-static" if r.has("raw-static") else "raw"
     batches = []
@@ -669,7 +696,7 @@ def parse_hash_tree(path):
         for line in f:
             if line and not line.startswith(" ") and " files x " in line:
                 label = line.strip()
-            elif label and line.strip().startswith(("wall ratio", "throughput")):
+            elif label and line.strip().startswith(("wall ratio", "throughput", "all cores", "scan only")):
                 rows.append((label, " ".join(line.split())))
     return rows
 
@@ -752,7 +779,10 @@ def report(argv):
                  PEER["cold"]),
                 ("static-handler-ed25519", "  same, ed25519 key (ms)", 1.0, "-"),
                 ("static-handler-1mib-pkg", "STATIC c-handler cold start above static floor, 1 MiB pkg (ms)",
-                 2.0, PEER["cold_pkg"])):
+                 2.0, PEER["cold_pkg"]),
+                ("static-base", "STATIC BASE (BENCH_STATIC_BASE), tiny pkg, p384 (ms)", 1.0, "-"),
+                ("static-base-ed25519", "  same, ed25519 key (ms)", 1.0, "-"),
+                ("static-base-1mib-pkg", "STATIC BASE, 1 MiB pkg (ms)", 2.0, "-")):
             if name not in st:
                 continue
             diffs = [st[name][i] - st[floor][i] for i in keep if st[name][i] is not None]
@@ -772,6 +802,19 @@ def report(argv):
                 verdict = "noisy"
             rows.append((label + noisy, mdr(diffs, 2), "floor %s; abs. %s" % (fmt(fm, 2), mdr(st[name], 2)),
                          ratio(med(st[name]), fm), peer, "< %g" % lim if lim else "-", verdict))
+        # A/B: the static build against BENCH_STATIC_BASE, start by start (same round, seconds
+        # apart), each above the floor of its round: the median of the per-round ratios.
+        for new, old, label in (("static-handler", "static-base", "tiny pkg, p384"),
+                                ("static-handler-ed25519", "static-base-ed25519", "tiny pkg, ed25519"),
+                                ("static-handler-1mib-pkg", "static-base-1mib-pkg", "1 MiB pkg")):
+            if new not in st or old not in st:
+                continue
+            pairs = [(st[new][i] - st[floor][i], st[old][i] - st[floor][i]) for i in keep
+                     if st[new][i] is not None and st[old][i] is not None]
+            rs = [a / b for a, b in pairs if b > 0]
+            rows.append(("STATIC A/B: this build / BASE, above floor, %s" % label,
+                         mdr([a for a, _ in pairs], 2), "base %s" % mdr([b for _, b in pairs], 2),
+                         "%.2fx" % statistics.median(rs) if rs else "n/a", "-", "-", "-"))
         if best:
             notes.append("cold start above floor, best case (fastest start - fastest floor, ms): " +
                          ", ".join(best))
@@ -781,13 +824,24 @@ def report(argv):
     ci_ = res.get("cold_instr", {})
     if ci_:
         base = ci_.get("raw", {}).get("total")
-        for name in ("raw-libs", "c-handler", "c-handler-p256", "c-handler-ed25519", "c-handler-1mib-pkg",
-                     "static-handler", "static-handler-ed25519", "static-handler-1mib-pkg"):
+        for name in COLD_INSTR_NAMES:
             c = ci_.get(name)
-            if not c:
+            if not c or name == "raw":
                 continue
             rows.append(("cold start user instructions (callgrind), %s" % name, kcount(c.get("total")),
                          "raw %s" % kcount(base), ratio(c.get("total"), base), "-", "-", "-"))
+    cc = res.get("cold_counts", {})
+    if cc:
+        floor_c = cc.get("raw-static", cc.get("raw", {}))
+        for name in COLD_INSTR_NAMES:
+            c = cc.get(name)
+            if not c or name in ("raw", "raw-static"):
+                continue
+            rows.append(("cold start syscalls / minor faults (perf, whole life), %s" % name,
+                         "%s / %s" % (fmt(c.get("raw_syscalls:sys_enter"), 0), fmt(c.get("minor-faults"), 0)),
+                         "static raw %s / %s" % (fmt(floor_c.get("raw_syscalls:sys_enter"), 0),
+                                                 fmt(floor_c.get("minor-faults"), 0)),
+                         "-", "-", "-", "-"))
 
     # 3. RSS
     def idle_med(name, key):

@@ -8,9 +8,14 @@
  * with openat(parent fd, leaf, O_NOFOLLOW) and checks that the descriptor is
  * the very inode the walk saw before hashing the bytes read through it: a swap
  * between the walk and the open, or a size change while hashing, is an
- * integrity failure. Files are hashed in parallel by a pool of threads
- * (vfy_pool_*) that start on the files the walk has found while it goes on;
- * what is left when the walk ends is taken largest first.
+ * integrity failure. Once the walk has found enough work for a second thread
+ * (vfy_limits.pool_min_bytes besides the largest file, or pool_min_files
+ * files), a pool of threads (vfy_pool_*) starts on the files found so far and
+ * goes on while the walk does; what is left when the walk ends is taken
+ * largest first. A smaller package (the usual Lambda function) is hashed on
+ * the calling thread after the walk: no thread, a read buffer sized to its
+ * files, arrays sized to the package instead of to the limits (cold start,
+ * bench/README.md).
  *
  * Directory descriptors are kept open until the hashing is done while there are few
  * enough of them (half of RLIMIT_NOFILE, at most 4096); past that a hashing
@@ -23,6 +28,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -31,11 +37,12 @@
 
 #include <openssl/evp.h>
 
-#include "sb_buf.h"
-#include "sb_file.h"
 #include "vfy_tree_int.h"
 
 #define SIG_LEAF "package.sigstore.json"
+#define READ_BUF_ALIGN 4096u /* read buffers are sized in pages */
+#define INIT_FILES 16u       /* entries before the first growth */
+#define INIT_DIRS 8u         /* directories before the first growth */
 
 void vfy_limits_default(struct vfy_limits *l)
 {
@@ -48,6 +55,8 @@ void vfy_limits_default(struct vfy_limits *l)
     l->max_link = VFY_MAX_LINK;
     l->max_zip = VFY_MAX_ZIP;
     l->max_open_dirs = 0;
+    l->pool_min_bytes = VFY_POOL_MIN_BYTES;
+    l->pool_min_files = VFY_POOL_MIN_FILES;
 }
 
 /* ---- names ---- */
@@ -229,7 +238,15 @@ unsigned vfy_threads_for(const struct vfy_scan_opts *opts, size_t njobs)
     unsigned n = opts != NULL ? opts->threads : 0;
 
     if (n == 0) {
-        long c = sysconf(_SC_NPROCESSORS_ONLN);
+        /* The CPUs this process may run on (taskset, a cpuset), not all the
+         * online ones: more threads than that only take turns. One system
+         * call; glibc's sysconf reads /sys instead. */
+        cpu_set_t set;
+        long c = -1;
+        if (sched_getaffinity(0, sizeof(set), &set) == 0)
+            c = CPU_COUNT(&set);
+        if (c <= 0)
+            c = sysconf(_SC_NPROCESSORS_ONLN);
         n = c > 0 ? (unsigned)(c > (long)VFY_MAX_THREADS ? (long)VFY_MAX_THREADS : c) : 1;
     }
     if (n > VFY_MAX_THREADS)
@@ -256,6 +273,7 @@ struct vfy_pool {
     vfy_job_fn fn;
     void *ctx;
     EVP_MD *sha256;
+    bool bufs; /* give each worker its two VFY_CHUNK buffers up front (zip) */
     pthread_t tid[VFY_MAX_THREADS];
     unsigned started;
 };
@@ -272,6 +290,33 @@ static void pool_fail(struct vfy_pool *p, const struct sb_err *e)
     pthread_mutex_unlock(&p->mu);
 }
 
+/* A worker's digest context and, with bufs, its two VFY_CHUNK buffers.
+ * Returns 0 or -1 (out of memory); worker_cleanup frees either way. */
+static int worker_init(struct vfy_worker *w, const EVP_MD *sha256, bool bufs)
+{
+    memset(w, 0, sizeof(*w));
+    w->sha256 = sha256;
+    w->md = EVP_MD_CTX_new();
+    if (w->md == NULL)
+        return -1;
+    if (!bufs)
+        return 0;
+    w->in = malloc(VFY_CHUNK);
+    w->out = malloc(VFY_CHUNK);
+    if (w->in == NULL || w->out == NULL)
+        return -1;
+    w->in_size = VFY_CHUNK;
+    return 0;
+}
+
+static void worker_cleanup(struct vfy_worker *w)
+{
+    EVP_MD_CTX_free(w->md);
+    free(w->in);
+    free(w->out);
+    memset(w, 0, sizeof(*w));
+}
+
 static void *pool_loop(void *arg)
 {
     struct vfy_pool *p = arg;
@@ -279,11 +324,7 @@ static void *pool_loop(void *arg)
     struct sb_err e;
 
     sb_err_clear(&e);
-    w.sha256 = p->sha256;
-    w.md = EVP_MD_CTX_new();
-    w.in = malloc(VFY_CHUNK);
-    w.out = malloc(VFY_CHUNK);
-    if (w.md == NULL || w.in == NULL || w.out == NULL) {
+    if (worker_init(&w, p->sha256, p->bufs) != 0) {
         sb_err_set(&e, SB_E_NOMEM, "out of memory for a hashing thread");
         pool_fail(p, &e);
         goto out;
@@ -305,9 +346,7 @@ static void *pool_loop(void *arg)
         }
     }
 out:
-    EVP_MD_CTX_free(w.md);
-    free(w.in);
-    free(w.out);
+    worker_cleanup(&w);
     return NULL;
 }
 
@@ -322,8 +361,8 @@ static void pool_free(struct vfy_pool *p)
     free(p);
 }
 
-int vfy_pool_start(unsigned nthreads, size_t max_jobs, vfy_job_fn fn, void *ctx,
-                   struct vfy_pool **out, struct sb_err *err)
+static int pool_start(unsigned nthreads, size_t max_jobs, vfy_job_fn fn, void *ctx, bool bufs,
+                      struct vfy_pool **out, struct sb_err *err)
 {
     struct vfy_pool *p;
     unsigned i;
@@ -359,6 +398,7 @@ int vfy_pool_start(unsigned nthreads, size_t max_jobs, vfy_job_fn fn, void *ctx,
     p->cap = max_jobs;
     p->fn = fn;
     p->ctx = ctx;
+    p->bufs = bufs;
     if (nthreads == 0)
         nthreads = 1;
     if (nthreads > VFY_MAX_THREADS)
@@ -371,6 +411,12 @@ int vfy_pool_start(unsigned nthreads, size_t max_jobs, vfy_job_fn fn, void *ctx,
     }
     *out = p;
     return 0;
+}
+
+int vfy_pool_start(unsigned nthreads, size_t max_jobs, vfy_job_fn fn, void *ctx,
+                   struct vfy_pool **out, struct sb_err *err)
+{
+    return pool_start(nthreads, max_jobs, fn, ctx, true, out, err);
 }
 
 int vfy_pool_push(struct vfy_pool *p, size_t job, struct sb_err *err)
@@ -464,12 +510,15 @@ struct dscan {
     const struct vfy_scan_hooks *hooks;
     struct vfy_tree *t;
     struct dir_rec *dirs;
-    size_t ndirs;
+    size_t ndirs, cap_dirs;
     struct file_rec *files;
     size_t nfiles;
+    size_t cap_files; /* of t->e and files */
+    uint64_t largest; /* bytes of the largest regular file found */
     size_t open_dirs, max_open_dirs;
     size_t sig_dir;        /* index of the ".sigboot" directory, SIZE_MAX if none */
-    struct vfy_pool *pool; /* hashes files while the walk goes on */
+    unsigned threads;      /* hashing threads the pool may use */
+    struct vfy_pool *pool; /* NULL until there is enough to hash in parallel */
 };
 
 static int esc_err(struct sb_err *err, enum sb_errc code, int sys, const char *name,
@@ -544,7 +593,7 @@ static int hash_fd(struct vfy_worker *w, int fd, uint64_t size, const char *name
         /* Ask for at most one byte past the expected size: enough to see that
          * the file grew, without reading a file that grows forever. */
         uint64_t left = size - total + 1;
-        size_t want = left < VFY_CHUNK ? (size_t)left : VFY_CHUNK;
+        size_t want = left < w->in_size ? (size_t)left : w->in_size;
         ssize_t n = read(fd, w->in, want);
         if (n < 0) {
             if (errno == EINTR)
@@ -569,6 +618,29 @@ static int hash_fd(struct vfy_worker *w, int fd, uint64_t size, const char *name
         return esc_err(err, SB_E_INTEGRITY, 0, name, "file shrank while it was hashed");
     if (EVP_DigestFinal_ex(w->md, out, &dlen) != 1 || dlen != 32)
         return sb_err_set(err, SB_E_CRYPTO, "EVP_DigestFinal_ex failed");
+    return 0;
+}
+
+/* Give w a read buffer for a file of size bytes: size + 1 (one read(2) sees
+ * both the content and the end of the file), in pages, at most VFY_READ_SMALL,
+ * or VFY_READ_BIG for a file of VFY_READ_BIG_FILE bytes or more. Buffers only
+ * grow, and a worker reads with all of the buffer it has. */
+static int worker_reserve(struct vfy_worker *w, uint64_t size, struct sb_err *err)
+{
+    size_t max = size >= VFY_READ_BIG_FILE ? VFY_READ_BIG : VFY_READ_SMALL;
+    size_t want = size < max ? (size_t)size + 1 : max;
+
+    want = (want + READ_BUF_ALIGN - 1) & ~(size_t)(READ_BUF_ALIGN - 1);
+    if (want > max)
+        want = max;
+    if (w->in != NULL && w->in_size >= want)
+        return 0;
+    free(w->in);
+    w->in_size = 0;
+    w->in = malloc(want);
+    if (w->in == NULL)
+        return sb_err_set(err, SB_E_NOMEM, "out of memory for a read buffer");
+    w->in_size = want;
     return 0;
 }
 
@@ -616,6 +688,8 @@ static int hash_job(void *ctx, struct vfy_worker *w, size_t job, struct sb_err *
         s->hooks->after_open(s->hooks->ctx, e->name, fd);
     if (f->size >= 4 * (uint64_t)VFY_CHUNK)
         (void)posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL); /* cold cache: bigger readahead */
+    if (worker_reserve(w, f->size, err) != 0)
+        goto out;
     if (hash_fd(w, fd, f->size, e->name, e->sha256, err) != 0)
         goto out;
     rc = 0;
@@ -624,9 +698,53 @@ out:
     return rc;
 }
 
-/* The arrays are allocated at their limits before the walk (lazily committed
- * memory): hashing threads read them while the walk appends, so they must
- * never move. */
+/* Resize *arr (of elements of size sz) to n elements, at least 1. */
+static int resize(void **arr, size_t n, size_t sz, struct sb_err *err)
+{
+    size_t bytes;
+    void *p;
+
+    if (__builtin_mul_overflow(n != 0 ? n : 1, sz, &bytes))
+        return sb_err_set(err, SB_E_NOMEM, "out of memory");
+    p = realloc(*arr, bytes);
+    if (p == NULL)
+        return sb_err_set(err, SB_E_NOMEM, "out of memory");
+    *arr = p;
+    return 0;
+}
+
+/* Room for one more entry (and file record) below max: doubled while the
+ * walk is alone. Once the pool runs, the arrays are at their limits already
+ * (start_hashing): hashing threads read them while the walk appends, so
+ * from then on they must never move. */
+static int grow_files(struct dscan *s, struct sb_err *err)
+{
+    size_t n;
+
+    if (s->t->n < s->cap_files)
+        return 0;
+    n = s->cap_files > s->lim->max_files / 2 ? s->lim->max_files : 2 * s->cap_files;
+    if (resize((void **)&s->t->e, n, sizeof(s->t->e[0]), err) != 0 ||
+        resize((void **)&s->files, n, sizeof(s->files[0]), err) != 0)
+        return -1;
+    s->cap_files = n;
+    return 0;
+}
+
+static int grow_dirs(struct dscan *s, struct sb_err *err)
+{
+    size_t max = s->lim->max_dirs + 1;
+    size_t n;
+
+    if (s->ndirs < s->cap_dirs)
+        return 0;
+    n = s->cap_dirs > max / 2 ? max : 2 * s->cap_dirs;
+    if (resize((void **)&s->dirs, n, sizeof(s->dirs[0]), err) != 0)
+        return -1;
+    s->cap_dirs = n;
+    return 0;
+}
+
 static int add_entry(struct dscan *s, char *name, struct sb_err *err)
 {
     struct vfy_tree *t = s->t;
@@ -635,21 +753,59 @@ static int add_entry(struct dscan *s, char *name, struct sb_err *err)
         free(name);
         return sb_err_set(err, SB_E_LIMIT, "more than %zu files and symlinks", s->lim->max_files);
     }
+    if (grow_files(s, err) != 0) {
+        free(name);
+        return -1;
+    }
     memset(&t->e[t->n], 0, sizeof(t->e[0]));
     t->e[t->n].name = name;
     t->n++;
     return 0;
 }
 
+/* Read exactly size bytes from fd into a new buffer (*out, NUL-terminated,
+ * caller frees). One read(2) of size + 1 bytes normally does it: a short read
+ * is the end of a regular file, and a file that grew or shrank since its
+ * fstat is refused (SB_E_INTEGRITY) rather than read at another length. */
+static int read_exact(int fd, size_t size, const char *path, unsigned char **out,
+                      struct sb_err *err)
+{
+    unsigned char *buf = malloc(size + 1); /* the content, then the probe byte or the NUL */
+    size_t got = 0;
+
+    *out = NULL;
+    if (buf == NULL)
+        return sb_err_set(err, SB_E_NOMEM, "out of memory");
+    for (;;) {
+        size_t want = size + 1 - got;
+        ssize_t n = read(fd, buf + got, want);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            int e = errno;
+            free(buf);
+            return esc_err(err, SB_E_IO, e, path, "read failed");
+        }
+        got += (size_t)n;
+        if (n == 0 || (size_t)n < want || got > size)
+            break;
+    }
+    if (got != size) {
+        free(buf);
+        return esc_err(err, SB_E_INTEGRITY, 0, path, "file changed size while it was read");
+    }
+    buf[size] = 0;
+    *out = buf;
+    return 0;
+}
+
 static int read_sigfile(struct dscan *s, int dfd, const char *leaf, const char *path,
                         const struct stat *st_walk, struct sb_err *err)
 {
-    struct sb_buf b;
     struct stat st;
     int fd;
     int rc = -1;
 
-    sb_buf_init(&b, s->lim->max_sigfile);
     if (S_ISLNK(st_walk->st_mode))
         return esc_err(err, SB_E_INTEGRITY, 0, path, "the signature file is a symbolic link");
     if (!S_ISREG(st_walk->st_mode))
@@ -674,22 +830,23 @@ static int read_sigfile(struct dscan *s, int dfd, const char *leaf, const char *
         esc_err(err, SB_E_INTEGRITY, 0, path, "file replaced during the scan");
         goto out;
     }
-    if (sb_fd_read_all(fd, VFY_SIGFILE, s->lim->max_sigfile, &b, err) != 0)
+    if (s->hooks != NULL && s->hooks->after_open != NULL)
+        s->hooks->after_open(s->hooks->ctx, path, fd);
+    /* The size the descriptor has now, under the same cap as the walk's: the
+     * buffer is allocated for exactly that (an empty file gets a 1-byte
+     * buffer, so "present" stays distinct from "absent"). */
+    if (st.st_size < 0 || (uint64_t)st.st_size > s->lim->max_sigfile) {
+        char esc[VFY_ESC_MAX];
+        vfy_name_escape(esc, sizeof(esc), path, strlen(path));
+        sb_err_set(err, SB_E_LIMIT, "%s: larger than the limit of %zu bytes", esc,
+                   s->lim->max_sigfile);
         goto out;
-    s->t->sig = sb_buf_steal(&b, &s->t->sig_len);
-    if (s->t->sig == NULL) {
-        /* An empty file: keep "present" distinct from "absent". */
-        s->t->sig = malloc(1);
-        if (s->t->sig == NULL) {
-            sb_err_set(err, SB_E_NOMEM, "out of memory");
-            goto out;
-        }
-        s->t->sig[0] = 0;
-        s->t->sig_len = 0;
     }
+    if (read_exact(fd, (size_t)st.st_size, path, &s->t->sig, err) != 0)
+        goto out;
+    s->t->sig_len = (size_t)st.st_size;
     rc = 0;
 out:
-    sb_buf_cleanup(&b);
     close(fd);
     return rc;
 }
@@ -776,6 +933,10 @@ static int open_subdir(struct dscan *s, int pfd, const char *leaf, char *path, s
         free(path);
         return sb_err_set(err, SB_E_LIMIT, "more than %zu directories", s->lim->max_dirs);
     }
+    if (grow_dirs(s, err) != 0) {
+        free(path);
+        return -1;
+    }
     fd = openat(pfd, leaf, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     if (fd < 0) {
         int e = errno;
@@ -861,6 +1022,64 @@ static char *join_path(const char *dir, const char *leaf, size_t leaf_len, size_
     return p;
 }
 
+/* Start the hashing pool and hand it the files found so far. The arrays go
+ * to their limits first (memory past what is used is only reserved until
+ * touched), so that they never move again while threads read them. */
+static int start_hashing(struct dscan *s, struct sb_err *err)
+{
+    size_t max_files = s->lim->max_files;
+    size_t i;
+
+    if (resize((void **)&s->t->e, max_files, sizeof(s->t->e[0]), err) != 0 ||
+        resize((void **)&s->files, max_files, sizeof(s->files[0]), err) != 0)
+        return -1;
+    s->cap_files = max_files;
+    if (resize((void **)&s->dirs, s->lim->max_dirs + 1, sizeof(s->dirs[0]), err) != 0)
+        return -1;
+    s->cap_dirs = s->lim->max_dirs + 1;
+    if (pool_start(s->threads, max_files, hash_job, s, false, &s->pool, err) != 0)
+        return -1;
+    if (s->hooks != NULL && s->hooks->pool_started != NULL)
+        s->hooks->pool_started(s->hooks->ctx, s->threads);
+    for (i = 0; i < s->nfiles; i++) {
+        if (vfy_pool_push(s->pool, i, err) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* Hash every file on the calling thread: the walk found too little to be
+ * worth a thread (or one thread was asked for). */
+static int hash_here(struct dscan *s, struct sb_err *err)
+{
+    struct vfy_worker w;
+    EVP_MD *sha256 = NULL;
+    size_t i;
+    int rc = -1;
+
+    memset(&w, 0, sizeof(w));
+    if (s->nfiles == 0)
+        return 0;
+    sha256 = EVP_MD_fetch(NULL, "SHA2-256", NULL);
+    if (sha256 == NULL) {
+        sb_err_set(err, SB_E_CRYPTO, "libcrypto has no SHA-256");
+        goto out;
+    }
+    if (worker_init(&w, sha256, false) != 0) {
+        sb_err_set(err, SB_E_NOMEM, "out of memory");
+        goto out;
+    }
+    for (i = 0; i < s->nfiles; i++) {
+        if (hash_job(s, &w, i, err) != 0)
+            goto out;
+    }
+    rc = 0;
+out:
+    worker_cleanup(&w);
+    EVP_MD_free(sha256);
+    return rc;
+}
+
 /* One directory entry of the walk. *sub receives a DIR stream to push when the
  * entry is a directory. */
 static int walk_one(struct dscan *s, size_t dir, DIR *dp, size_t depth, const char *leaf, DIR **sub,
@@ -936,7 +1155,17 @@ static int walk_one(struct dscan *s, size_t dir, DIR *dp, size_t depth, const ch
     s->files[s->nfiles].ino = st.st_ino;
     s->files[s->nfiles].size = (uint64_t)st.st_size;
     s->nfiles++;
-    return vfy_pool_push(s->pool, s->nfiles - 1, err);
+    if ((uint64_t)st.st_size > s->largest)
+        s->largest = (uint64_t)st.st_size;
+    if (s->pool != NULL)
+        return vfy_pool_push(s->pool, s->nfiles - 1, err);
+    /* Enough work for another thread besides the largest file (which one
+     * thread hashes anyway): start the pool, which then hashes while the
+     * walk goes on. */
+    if (s->threads > 1 && (s->t->total_bytes - s->largest >= s->lim->pool_min_bytes ||
+                           s->nfiles >= s->lim->pool_min_files))
+        return start_hashing(s, err);
+    return 0;
 }
 
 /* Returns 0, -1 with err set, or 1 when a hashing thread failed. */
@@ -969,7 +1198,7 @@ static int walk(struct dscan *s, int root_fd, struct sb_err *err)
         DIR *sub = NULL;
         size_t sub_idx = 0;
 
-        if (vfy_pool_failed(s->pool)) {
+        if (s->pool != NULL && vfy_pool_failed(s->pool)) {
             rc = 1; /* a hashing thread failed: its error is the result */
             goto out;
         }
@@ -1060,15 +1289,14 @@ int vfy_tree_scan_dir_ex(const char *root, const struct vfy_scan_opts *opts,
     s.t = calloc(1, sizeof(*s.t));
     if (s.t == NULL)
         return sb_err_set(err, SB_E_NOMEM, "out of memory");
-    /* At their limits, never moved (add_entry); calloc maps large blocks
-     * lazily, so a small package only commits what it uses. */
-    s.t->e = calloc(lim->max_files != 0 ? lim->max_files : 1, sizeof(*s.t->e));
-    s.files = calloc(lim->max_files != 0 ? lim->max_files : 1, sizeof(*s.files));
-    s.dirs = calloc(lim->max_dirs + 1, sizeof(*s.dirs));
-    if (s.t->e == NULL || s.files == NULL || s.dirs == NULL) {
-        sb_err_set(err, SB_E_NOMEM, "out of memory");
+    /* Small, grown while the walk is alone (grow_files, grow_dirs), at their
+     * limits once hashing threads run (start_hashing). */
+    s.cap_files = lim->max_files < INIT_FILES ? lim->max_files : INIT_FILES;
+    s.cap_dirs = INIT_DIRS;
+    if (resize((void **)&s.t->e, s.cap_files, sizeof(*s.t->e), err) != 0 ||
+        resize((void **)&s.files, s.cap_files, sizeof(*s.files), err) != 0 ||
+        resize((void **)&s.dirs, s.cap_dirs, sizeof(*s.dirs), err) != 0)
         goto out;
-    }
     root_fd = open(root, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     if (root_fd < 0) {
         sb_err_sys(err, SB_E_IO, errno, "%s: cannot open the package directory", root);
@@ -1078,6 +1306,7 @@ int vfy_tree_scan_dir_ex(const char *root, const struct vfy_scan_opts *opts,
         sb_err_sys(err, SB_E_IO, errno, "%s: cannot stat", root);
         goto out;
     }
+    memset(&s.dirs[0], 0, sizeof(s.dirs[0]));
     s.dirs[0].parent = SIZE_MAX;
     s.dirs[0].path = strdup("");
     s.dirs[0].dev = st.st_dev;
@@ -1090,24 +1319,31 @@ int vfy_tree_scan_dir_ex(const char *root, const struct vfy_scan_opts *opts,
         goto out;
     }
     threads = vfy_threads_for(opts, SIZE_MAX);
+    s.threads = threads;
     s.max_open_dirs = open_dir_budget(lim, threads);
-    /* Hash while walking: on small-file trees the walk's system calls are a
-     * fifth of the time, now overlapped with hashing on the other cores. */
-    if (vfy_pool_start(threads, lim->max_files, hash_job, &s, &s.pool, err) != 0)
-        goto out;
+    /* The walk starts the pool once it has found enough to share (walk_one):
+     * from then on files are hashed while the walk goes on, which on
+     * small-file trees overlaps the walk's system calls (a fifth of the
+     * time) with hashing on the other cores. A small package never starts a
+     * thread: its files are hashed here after the walk (hash_here). */
     wrc = walk(&s, s.dirs[0].fd, err);
     if (wrc < 0)
-        goto out; /* the pool is aborted below */
-    /* What the walk found and no thread took yet: largest first, so that the
-     * last jobs taken are small and the threads finish together. A hashing
-     * failure (wrc > 0) ends the walk early and is what finish returns. */
-    i = vfy_pool_finish(s.pool, size_desc_cmp_ctx, s.files, false, err) != 0 ? 1 : 0;
-    s.pool = NULL;
-    if (i != 0)
+        goto out; /* the pool, if any, is aborted below */
+    if (s.pool != NULL) {
+        /* What the walk found and no thread took yet: largest first, so that
+         * the last jobs taken are small and the threads finish together. A
+         * hashing failure (wrc > 0) ends the walk early and is what finish
+         * returns. */
+        i = vfy_pool_finish(s.pool, size_desc_cmp_ctx, s.files, false, err) != 0 ? 1 : 0;
+        s.pool = NULL;
+        if (i != 0)
+            goto out;
+    } else if (hash_here(&s, err) != 0) {
         goto out;
+    }
     if (vfy_tree_finish(s.t, err) != 0)
         goto out;
-    if (s.t->n != 0 && s.t->n < lim->max_files) {
+    if (s.t->n != 0 && s.t->n < s.cap_files) {
         struct vfy_entry *e = realloc(s.t->e, s.t->n * sizeof(*e));
         if (e != NULL)
             s.t->e = e; /* give back the unused tail; keeping it is harmless */

@@ -28,19 +28,41 @@ struct vfy_limits {
     size_t max_link;      /* bytes in a symlink target (VFY_MAX_LINK) */
     uint64_t max_zip;     /* bytes in a zip file (VFY_MAX_ZIP) */
     size_t max_open_dirs; /* directory fds kept open for hashing; 0 = from RLIMIT_NOFILE */
+    /* When a directory scan starts its hashing threads: once the files found
+     * hold pool_min_bytes bytes besides the largest one, or number
+     * pool_min_files. Below both, the calling thread hashes them after the
+     * walk and no thread is started (VFY_POOL_MIN_*; tests use 0 to force the
+     * pool and UINT64_MAX / SIZE_MAX to forbid it). */
+    uint64_t pool_min_bytes;
+    size_t pool_min_files;
 };
 
-/* Fill l with the vfy_tree.h limits. */
+/* A second hashing thread costs ~0.1 ms at a cold start on the 2-vCPU dev VM
+ * (clone, its stack, waking the other vCPU) and pays only when that vCPU is
+ * free for a few milliseconds. Measured (bench/README.md): with it free, the
+ * pool won from 3 MiB besides the largest file and from 128 small files, and
+ * lost below (2 x 1 MiB, 64 files); with another process on it, the pool
+ * lost up to ~0.2 ms there. A Lambda function below ~1.8 GB of memory has
+ * less than one vCPU of time anyway. The largest file is not counted: one
+ * file is hashed by one thread. */
+#define VFY_POOL_MIN_BYTES (2u << 20)
+#define VFY_POOL_MIN_FILES 128u
+
+/* Fill l with the vfy_tree.h limits and the VFY_POOL_MIN_* thresholds. */
 void vfy_limits_default(struct vfy_limits *l);
 
 /* Test hooks, called by a hashing thread: before_open between the walk and
  * the open of a regular file (to swap it), after_open once the descriptor's
- * identity was checked and before the first read (to grow or shrink it).
+ * identity was checked and before the first read (to grow or shrink it; also
+ * called by the walk for the signature file, with VFY_SIGFILE as the name).
+ * pool_started is called by the walk when it starts the hashing threads
+ * (never for a scan that hashes on the calling thread only).
  * NULL members are skipped. */
 struct vfy_scan_hooks {
     void (*before_open)(void *ctx, const char *name);
     void (*after_open)(void *ctx, const char *name, int fd);
     void *ctx;
+    void (*pool_started)(void *ctx, unsigned threads);
 };
 
 int vfy_tree_scan_dir_ex(const char *root, const struct vfy_scan_opts *opts,
@@ -55,15 +77,27 @@ int vfy_tree_scan_zip_ex(const char *zip_path, const struct vfy_scan_opts *opts,
 /* ---- parallel work queue (vfy_tree.c) ---- */
 
 #define VFY_CHUNK (256u << 10) /* read size: measured best of 64 KiB..1 MiB, see bench/ */
+/* Read sizes of the directory scan (VFY_CHUNK is the zip scanner's). A small
+ * buffer costs fewer page faults when the process first touches it (at a cold
+ * start, a 256 KiB buffer took 100-120 us more than a 32-64 KiB one to hash a
+ * 256 KiB or 1 MiB file); big files amortise that, and one thread hashed a
+ * 200 MB file ~3% faster in 1 MiB reads than in 256 KiB ones (fewer calls). */
+#define VFY_READ_SMALL (64u << 10)
+#define VFY_READ_BIG (1u << 20)        /* for files of VFY_READ_BIG_FILE bytes or more */
+#define VFY_READ_BIG_FILE (8ull << 20)
 #define VFY_MAX_THREADS 64u
 
-/* What each hashing thread owns: a digest context and two VFY_CHUNK buffers
- * (input and, for zip, inflated output). */
+/* What each hashing thread owns: a digest context and its buffers. Pools of
+ * vfy_pool_start / vfy_run_jobs (the zip scanner) give every worker two
+ * VFY_CHUNK buffers (input and inflated output, in_size = VFY_CHUNK); the
+ * directory scan starts with none and sizes in to the files it reads
+ * (in_size bytes, at most VFY_READ_BIG), so a small package never maps one. */
 struct vfy_worker {
     EVP_MD_CTX *md;
     const EVP_MD *sha256;
     unsigned char *in;
     unsigned char *out;
+    size_t in_size;
 };
 
 /* One job: returns 0, or -1 with err set. It must not touch other jobs' data. */
@@ -91,7 +125,8 @@ bool vfy_pool_failed(struct vfy_pool *p);
 int vfy_pool_finish(struct vfy_pool *p, vfy_job_cmp cmp, void *cmp_ctx, bool abort,
                     struct sb_err *err);
 
-/* The number of threads opts asks for: 0 means one per online CPU; capped at
+/* The number of threads opts asks for: 0 means one per CPU this process may
+ * run on (sched_getaffinity, else the online CPUs); capped at
  * VFY_MAX_THREADS and at njobs (at least 1). */
 unsigned vfy_threads_for(const struct vfy_scan_opts *opts, size_t njobs);
 

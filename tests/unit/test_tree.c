@@ -142,6 +142,43 @@ static int scan_lim(const struct fx *f, const struct vfy_limits *lim,
     return vfy_tree_scan_dir_ex(f->root, &o, lim, h, t, err);
 }
 
+/* Hashing modes of the directory scan: the default thresholds, the pool
+ * forced from the first file, the pool forbidden (the calling thread hashes
+ * everything after the walk). */
+enum mode { M_DEFAULT, M_POOL, M_HERE };
+
+static void set_mode(struct vfy_limits *lim, enum mode m)
+{
+    if (m == M_POOL) {
+        lim->pool_min_bytes = 0;
+        lim->pool_min_files = 0;
+    } else if (m == M_HERE) {
+        lim->pool_min_bytes = UINT64_MAX;
+        lim->pool_min_files = SIZE_MAX;
+    }
+}
+
+static void count_pool(void *ctx, unsigned threads)
+{
+    unsigned *n = ctx;
+    assert_true(threads > 1);
+    (*n)++;
+}
+
+/* Scan with `threads` threads in mode m; *pools counts the pool starts. */
+static int scan_mode(const struct fx *f, unsigned threads, enum mode m, unsigned *pools,
+                     struct vfy_tree **t, struct sb_err *err)
+{
+    struct vfy_scan_opts o = {.threads = threads};
+    struct vfy_scan_hooks h = {.pool_started = count_pool, .ctx = pools};
+    struct vfy_limits lim;
+    vfy_limits_default(&lim);
+    set_mode(&lim, m);
+    *pools = 0;
+    sb_err_clear(err);
+    return vfy_tree_scan_dir_ex(f->root, &o, &lim, &h, t, err);
+}
+
 /* The scan must fail with code and a message containing needle; *out NULL. */
 static void expect_fail(const struct fx *f, enum sb_errc code, const char *needle)
 {
@@ -272,6 +309,8 @@ static void test_scan_basic(void **state)
     unsigned threads[] = {1, 2, 4, 0};
     size_t k;
 
+    enum mode m;
+
     build_basic(f, big, big_len);
     for (k = 0; k < sizeof(threads) / sizeof(threads[0]); k++) {
         struct vfy_tree *t = NULL;
@@ -279,6 +318,13 @@ static void test_scan_basic(void **state)
         assert_int_equal(scan(f, threads[k], &t, &err), 0);
         check_basic(t, big, big_len);
         vfy_tree_free(t);
+        /* The same tree hashed by the pool and by the calling thread. */
+        for (m = M_POOL; m <= M_HERE; m++) {
+            unsigned pools = 0;
+            assert_int_equal(scan_mode(f, threads[k], m, &pools, &t, &err), 0);
+            check_basic(t, big, big_len);
+            vfy_tree_free(t);
+        }
     }
     free(big);
 }
@@ -294,19 +340,27 @@ static void test_scan_flipped_byte(void **state)
     struct sb_err err;
     size_t i;
 
+    enum mode m;
+
     build_basic(f, big, big_len);
-    assert_int_equal(scan(f, 2, &a, &err), 0);
-    big[big_len / 2] ^= 1;
-    put(f, "lib/big.bin", big, big_len, 0444);
-    assert_int_equal(scan(f, 2, &b, &err), 0);
-    assert_int_equal(a->n, b->n);
-    for (i = 0; i < a->n; i++) {
-        bool same = memcmp(a->e[i].sha256, b->e[i].sha256, 32) == 0;
-        assert_int_equal(same, strcmp(a->e[i].name, "lib/big.bin") != 0);
+    for (m = M_POOL; m <= M_HERE; m++) {
+        unsigned pools = 0;
+        put(f, "lib/big.bin", big, big_len, 0444);
+        assert_int_equal(scan_mode(f, 2, m, &pools, &a, &err), 0);
+        big[big_len / 2] ^= 1;
+        put(f, "lib/big.bin", big, big_len, 0444);
+        assert_int_equal(scan_mode(f, 2, m, &pools, &b, &err), 0);
+        assert_int_equal(pools, m == M_POOL ? 1 : 0);
+        assert_int_equal(a->n, b->n);
+        for (i = 0; i < a->n; i++) {
+            bool same = memcmp(a->e[i].sha256, b->e[i].sha256, 32) == 0;
+            assert_int_equal(same, strcmp(a->e[i].name, "lib/big.bin") != 0);
+        }
+        check_file(b, "lib/big.bin", big, big_len, false);
+        vfy_tree_free(a);
+        vfy_tree_free(b);
+        big[big_len / 2] ^= 1;
     }
-    check_file(b, "lib/big.bin", big, big_len, false);
-    vfy_tree_free(a);
-    vfy_tree_free(b);
     free(big);
 }
 
@@ -320,12 +374,17 @@ static void test_scan_reopen_dirs(void **state)
     struct vfy_tree *t = NULL;
     struct sb_err err;
 
+    enum mode m;
+
     build_basic(f, big, big_len);
-    vfy_limits_default(&lim);
-    lim.max_open_dirs = 1;
-    assert_int_equal(scan_lim(f, &lim, NULL, &t, &err), 0);
-    check_basic(t, big, big_len);
-    vfy_tree_free(t);
+    for (m = M_POOL; m <= M_HERE; m++) {
+        vfy_limits_default(&lim);
+        lim.max_open_dirs = 1;
+        set_mode(&lim, m);
+        assert_int_equal(scan_lim(f, &lim, NULL, &t, &err), 0);
+        check_basic(t, big, big_len);
+        vfy_tree_free(t);
+    }
     free(big);
 }
 
@@ -808,42 +867,209 @@ static void test_races(void **state)
         "file replaced during the scan",
         "file replaced during the scan",
     };
-    size_t len = 1u << 20;
-    unsigned char *big = pattern(len, 5);
+    /* A file of several read chunks and one that fits in one read (size + 1
+     * bytes asked for: the growth is seen in the same read). */
+    static const size_t lens[] = {1u << 20, 100};
+    unsigned char *big = pattern(lens[0], 5);
     struct vfy_limits lim;
+    enum mode m;
+    size_t k;
     int what;
 
-    vfy_limits_default(&lim);
-    for (what = 0; what < 4; what++) {
-        struct race r = {f, "dir/victim", what};
-        struct vfy_scan_hooks h = {race_before_open, race_after_open, &r};
-        struct vfy_tree *t = (struct vfy_tree *)(uintptr_t)1;
-        struct sb_err err;
-        put(f, "dir/victim", big, len, 0644);
-        put(f, "dir/bystander", "b", 1, 0644);
-        assert_int_equal(scan_lim(f, &lim, &h, &t, &err), -1);
-        assert_null(t);
-        assert_int_equal(err.code, SB_E_INTEGRITY);
-        if (strstr(err.msg, want[what]) == NULL || strstr(err.msg, "dir/victim") == NULL)
-            fail_msg("case %d: %s", what, err.msg);
+    for (m = M_POOL; m <= M_HERE; m++) {
+        vfy_limits_default(&lim);
+        set_mode(&lim, m);
+        for (k = 0; k < sizeof(lens) / sizeof(lens[0]); k++) {
+            for (what = 0; what < 4; what++) {
+                struct race r = {f, "dir/victim", what};
+                struct vfy_scan_hooks h = {race_before_open, race_after_open, &r, NULL};
+                struct vfy_tree *t = (struct vfy_tree *)(uintptr_t)1;
+                struct sb_err err;
+                put(f, "dir/victim", big, lens[k], 0644);
+                put(f, "dir/bystander", "b", 1, 0644);
+                assert_int_equal(scan_lim(f, &lim, &h, &t, &err), -1);
+                assert_null(t);
+                assert_int_equal(err.code, SB_E_INTEGRITY);
+                if (strstr(err.msg, want[what]) == NULL || strstr(err.msg, "dir/victim") == NULL)
+                    fail_msg("mode %d, %zu bytes, case %d: %s", (int)m, lens[k], what, err.msg);
+                {
+                    char p[T_PATH];
+                    pathf(p, f, "dir/victim");
+                    unlink(p);
+                }
+            }
+        }
+        /* The signature file grows or shrinks between its open and its read. */
+        for (what = 0; what < 2; what++) {
+            static const char sig[] = "{\"a signature bundle\":\"of forty bytes\"}";
+            struct race r = {f, VFY_SIGFILE, what};
+            struct vfy_scan_hooks h = {race_before_open, race_after_open, &r, NULL};
+            struct vfy_tree *t = (struct vfy_tree *)(uintptr_t)1;
+            struct sb_err err;
+            put(f, VFY_SIGFILE, sig, sizeof(sig) - 1, 0644);
+            assert_int_equal(scan_lim(f, &lim, &h, &t, &err), -1);
+            assert_null(t);
+            assert_int_equal(err.code, SB_E_INTEGRITY);
+            if (strstr(err.msg, "changed size while it was read") == NULL ||
+                strstr(err.msg, VFY_SIGFILE) == NULL)
+                fail_msg("mode %d, signature file, case %d: %s", (int)m, what, err.msg);
+        }
+        /* Positive twin: the same hooks on another name change nothing. */
         {
-            char p[T_PATH];
-            pathf(p, f, "dir/victim");
-            unlink(p);
+            struct race r = {f, "not/there", 0};
+            struct vfy_scan_hooks h = {race_before_open, race_after_open, &r, NULL};
+            struct vfy_tree *t = NULL;
+            struct sb_err err;
+            put(f, "dir/victim", big, lens[0], 0644);
+            put(f, VFY_SIGFILE, "{}", 2, 0644);
+            assert_int_equal(scan_lim(f, &lim, &h, &t, &err), 0);
+            check_file(t, "dir/victim", big, lens[0], false);
+            assert_int_equal(t->sig_len, 2);
+            assert_memory_equal(t->sig, "{}", 2);
+            vfy_tree_free(t);
         }
     }
-    /* Positive twin: the same hooks on another name change nothing. */
-    {
-        struct race r = {f, "not/there", 0};
-        struct vfy_scan_hooks h = {race_before_open, race_after_open, &r};
+    free(big);
+}
+
+/* ---- which thread hashes ---- */
+
+/* Files of every size around the read-buffer boundaries (empty, one byte,
+ * one page +-1, VFY_READ_SMALL +-1, VFY_READ_BIG_FILE +-1, and VFY_CHUNK +-1,
+ * the zip scanner's),
+ * in an order that makes one worker grow its buffer, then reuse it for
+ * smaller files: same digests on the calling thread and in the pool. */
+static void test_read_sizes(void **state)
+{
+    struct fx *f = *state;
+    static const size_t sizes[] = {
+        1,
+        0,
+        4095,
+        4096,
+        4097,
+        VFY_READ_SMALL - 1,
+        VFY_READ_SMALL,
+        VFY_READ_SMALL + 1,
+        2 * VFY_CHUNK + 5, /* f08: changed below */
+        VFY_READ_BIG_FILE - 1,
+        VFY_READ_BIG_FILE,
+        VFY_READ_BIG_FILE + 1,
+        VFY_CHUNK - 1,
+        VFY_CHUNK,
+        VFY_CHUNK + 1,
+        3,
+        8191,
+    };
+    size_t n = sizeof(sizes) / sizeof(sizes[0]);
+    size_t flip = (size_t)2 * VFY_CHUNK; /* a byte of f08's last, short chunk */
+    unsigned char *data[sizeof(sizes) / sizeof(sizes[0])];
+    char name[32];
+    enum mode m;
+    size_t i;
+
+    for (i = 0; i < n; i++) {
+        data[i] = pattern(sizes[i], (unsigned)i + 11);
+        snprintf(name, sizeof(name), "f%02zu", i);
+        put(f, name, data[i], sizes[i], 0644);
+    }
+    for (m = M_POOL; m <= M_HERE; m++) {
+        unsigned threads[] = {1, 2, 3};
+        size_t k;
+        for (k = 0; k < sizeof(threads) / sizeof(threads[0]); k++) {
+            struct vfy_tree *t = NULL;
+            struct sb_err err;
+            unsigned pools = 0;
+            assert_int_equal(scan_mode(f, threads[k], m, &pools, &t, &err), 0);
+            /* One thread never starts a pool, whatever the thresholds. */
+            assert_int_equal(pools, m == M_POOL && threads[k] > 1 ? 1 : 0);
+            assert_int_equal(t->n, n);
+            for (i = 0; i < n; i++) {
+                snprintf(name, sizeof(name), "f%02zu", i);
+                check_file(t, name, data[i], sizes[i], false);
+            }
+            vfy_tree_free(t);
+        }
+    }
+    /* Negative twin: one byte changed in the file that needs the largest
+     * buffer, seen in both modes. */
+    data[8][flip] ^= 0x80;
+    put(f, "f08", data[8], sizes[8], 0644);
+    data[8][flip] ^= 0x80;
+    for (m = M_POOL; m <= M_HERE; m++) {
         struct vfy_tree *t = NULL;
         struct sb_err err;
-        put(f, "dir/victim", big, len, 0644);
-        assert_int_equal(scan_lim(f, &lim, &h, &t, &err), 0);
-        check_file(t, "dir/victim", big, len, false);
+        unsigned pools = 0;
+        const struct vfy_entry *e;
+        unsigned char d[32];
+        assert_int_equal(scan_mode(f, 2, m, &pools, &t, &err), 0);
+        e = vfy_tree_find(t, "f08");
+        assert_non_null(e);
+        sha(data[8], sizes[8], d);
+        assert_memory_not_equal(e->sha256, d, 32);
+        check_file(t, "f07", data[7], sizes[7], false);
         vfy_tree_free(t);
     }
-    free(big);
+    for (i = 0; i < n; i++)
+        free(data[i]);
+}
+
+/* The default thresholds: a package starts hashing threads only when the
+ * files besides the largest hold VFY_POOL_MIN_BYTES, or when there are
+ * VFY_POOL_MIN_FILES files; each case has a twin just below. */
+static void test_pool_thresholds(void **state)
+{
+    struct fx *f = *state;
+    size_t part = VFY_POOL_MIN_BYTES / 2;
+    unsigned char *a = pattern(VFY_POOL_MIN_BYTES, 21);
+    struct vfy_tree *t = NULL;
+    struct sb_err err;
+    unsigned pools = 0;
+    char name[32];
+    size_t i;
+
+    /* One big file and two halves of the threshold: just below, then at. */
+    put(f, "big", a, VFY_POOL_MIN_BYTES, 0644);
+    put(f, "half1", a, part, 0644);
+    put(f, "half2", a, part - 1, 0644);
+    assert_int_equal(scan_mode(f, 2, M_DEFAULT, &pools, &t, &err), 0);
+    assert_int_equal(pools, 0);
+    check_file(t, "half2", a, part - 1, false);
+    vfy_tree_free(t);
+    put(f, "half2", a, part, 0644);
+    assert_int_equal(scan_mode(f, 2, M_DEFAULT, &pools, &t, &err), 0);
+    assert_int_equal(pools, 1);
+    check_file(t, "big", a, VFY_POOL_MIN_BYTES, false);
+    check_file(t, "half2", a, part, false);
+    vfy_tree_free(t);
+    /* The same package with one thread, or with the pool forbidden. */
+    assert_int_equal(scan_mode(f, 1, M_DEFAULT, &pools, &t, &err), 0);
+    assert_int_equal(pools, 0);
+    check_file(t, "half1", a, part, false);
+    vfy_tree_free(t);
+    assert_int_equal(scan_mode(f, 2, M_HERE, &pools, &t, &err), 0);
+    assert_int_equal(pools, 0);
+    vfy_tree_free(t);
+
+    /* Many small files: VFY_POOL_MIN_FILES - 1, then VFY_POOL_MIN_FILES. */
+    rm_rf(f->root);
+    assert_int_equal(mkdir(f->root, 0700), 0);
+    for (i = 0; i + 1 < VFY_POOL_MIN_FILES; i++) {
+        snprintf(name, sizeof(name), "s/%zu", i);
+        put(f, name, a + i, 10, 0644);
+    }
+    assert_int_equal(scan_mode(f, 2, M_DEFAULT, &pools, &t, &err), 0);
+    assert_int_equal(pools, 0);
+    assert_int_equal(t->n, VFY_POOL_MIN_FILES - 1);
+    vfy_tree_free(t);
+    put(f, "s/last", "x", 1, 0644);
+    assert_int_equal(scan_mode(f, 2, M_DEFAULT, &pools, &t, &err), 0);
+    assert_int_equal(pools, 1);
+    assert_int_equal(t->n, VFY_POOL_MIN_FILES);
+    check_file(t, "s/last", "x", 1, false);
+    check_file(t, "s/0", a, 10, false);
+    vfy_tree_free(t);
+    free(a);
 }
 
 static void test_root_errors(void **state)
@@ -904,6 +1130,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_many_files, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sigfile_rules, setup, teardown),
         cmocka_unit_test_setup_teardown(test_races, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_read_sizes, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_pool_thresholds, setup, teardown),
         cmocka_unit_test_setup_teardown(test_root_errors, setup, teardown),
         cmocka_unit_test(test_escape),
     };
