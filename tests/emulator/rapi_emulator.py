@@ -1256,9 +1256,11 @@ class Server:
         end = time.monotonic() + grace_ms / 1000.0
         for ext in list(self.extensions):
             if ext.proc is None or ext.proc.pid is None:
-                # Driven by a client: let a blocked event/next receive its SHUTDOWN before we stop.
+                # Driven by a client: within the grace, let its event/next (blocked already, or
+                # still on the way) receive the SHUTDOWN before we stop.
                 with self.cond:
-                    while ext.waiting and not ext.shutdown_sent and time.monotonic() < end:
+                    while (not ext.shutdown_sent and ext.state in ("registered", "ready")
+                           and "SHUTDOWN" in (ext.events or []) and time.monotonic() < end):
                         self.cond.wait(max(0.0, end - time.monotonic()))
                 continue
             if ext.state in ("registered", "ready") and "SHUTDOWN" in (ext.events or []):
