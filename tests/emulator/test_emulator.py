@@ -404,8 +404,14 @@ class ModesAndFaults(unittest.TestCase):
         emu = Emulator(self, "--events", "1", "--refuse-first", "600", "--exit-after")
         with self.assertRaises(ConnectionRefusedError):
             socket.create_connection(("127.0.0.1", emu.port), timeout=1).close()
-        time.sleep(0.8)
-        c = emu.client()
+        t0 = time.monotonic()
+        while True:                                # refused until it listens, then accepted
+            try:
+                c = emu.client()
+                break
+            except ConnectionRefusedError:
+                self.assertLess(time.monotonic() - t0, 8.0, "the emulator never started listening")
+                time.sleep(0.02)
         self.assertEqual(c.next()[0], 200)
         c.close()
         emu.proc.send_signal(signal.SIGTERM)
