@@ -622,17 +622,15 @@ static int hash_fd(struct vfy_worker *w, int fd, uint64_t size, const char *name
 }
 
 /* Give w a read buffer for a file of size bytes: size + 1 (one read(2) sees
- * both the content and the end of the file), in pages, at most VFY_READ_SMALL,
- * or VFY_READ_BIG for a file of VFY_READ_BIG_FILE bytes or more. Buffers only
- * grow, and a worker reads with all of the buffer it has. */
+ * both the content and the end of the file), in pages, at most VFY_READ_BUF.
+ * Buffers only grow, and a worker reads with all of the buffer it has. */
 static int worker_reserve(struct vfy_worker *w, uint64_t size, struct sb_err *err)
 {
-    size_t max = size >= VFY_READ_BIG_FILE ? VFY_READ_BIG : VFY_READ_SMALL;
-    size_t want = size < max ? (size_t)size + 1 : max;
+    size_t want = size < VFY_READ_BUF ? (size_t)size + 1 : VFY_READ_BUF;
 
     want = (want + READ_BUF_ALIGN - 1) & ~(size_t)(READ_BUF_ALIGN - 1);
-    if (want > max)
-        want = max;
+    if (want > VFY_READ_BUF)
+        want = VFY_READ_BUF;
     if (w->in != NULL && w->in_size >= want)
         return 0;
     free(w->in);

@@ -77,21 +77,21 @@ int vfy_tree_scan_zip_ex(const char *zip_path, const struct vfy_scan_opts *opts,
 /* ---- parallel work queue (vfy_tree.c) ---- */
 
 #define VFY_CHUNK (256u << 10) /* read size: measured best of 64 KiB..1 MiB, see bench/ */
-/* Read sizes of the directory scan (VFY_CHUNK is the zip scanner's). A small
+/* Read size of the directory scan (VFY_CHUNK is the zip scanner's). A small
  * buffer costs fewer page faults when the process first touches it (at a cold
  * start, a 256 KiB buffer took 100-120 us more than a 32-64 KiB one to hash a
- * 256 KiB or 1 MiB file); big files amortise that, and one thread hashed a
- * 200 MB file ~3% faster in 1 MiB reads than in 256 KiB ones (fewer calls). */
-#define VFY_READ_SMALL (64u << 10)
-#define VFY_READ_BIG (1u << 20)        /* for files of VFY_READ_BIG_FILE bytes or more */
-#define VFY_READ_BIG_FILE (8ull << 20)
+ * 256 KiB or 1 MiB file), and on big files 64 KiB reads hashed 3-5% faster
+ * than 32 KiB or 128 KiB-1 MiB ones (one and two threads, 4 x 50 MB, warm
+ * cache, interleaved runs): the copy out of the page cache and the hash both
+ * stay in the core's own caches. */
+#define VFY_READ_BUF (64u << 10)
 #define VFY_MAX_THREADS 64u
 
 /* What each hashing thread owns: a digest context and its buffers. Pools of
  * vfy_pool_start / vfy_run_jobs (the zip scanner) give every worker two
  * VFY_CHUNK buffers (input and inflated output, in_size = VFY_CHUNK); the
  * directory scan starts with none and sizes in to the files it reads
- * (in_size bytes, at most VFY_READ_BIG), so a small package never maps one. */
+ * (in_size bytes, at most VFY_READ_BUF), so a small package never maps one. */
 struct vfy_worker {
     EVP_MD_CTX *md;
     const EVP_MD *sha256;

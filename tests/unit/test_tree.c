@@ -935,7 +935,7 @@ static void test_races(void **state)
 /* ---- which thread hashes ---- */
 
 /* Files of every size around the read-buffer boundaries (empty, one byte,
- * one page +-1, VFY_READ_SMALL +-1, VFY_READ_BIG_FILE +-1, and VFY_CHUNK +-1,
+ * one page +-1, VFY_READ_BUF +-1, 4 x VFY_READ_BUF +-1, and VFY_CHUNK +-1,
  * the zip scanner's),
  * in an order that makes one worker grow its buffer, then reuse it for
  * smaller files: same digests on the calling thread and in the pool. */
@@ -948,13 +948,13 @@ static void test_read_sizes(void **state)
         4095,
         4096,
         4097,
-        VFY_READ_SMALL - 1,
-        VFY_READ_SMALL,
-        VFY_READ_SMALL + 1,
+        VFY_READ_BUF - 1,
+        VFY_READ_BUF,
+        VFY_READ_BUF + 1,
         2 * VFY_CHUNK + 5, /* f08: changed below */
-        VFY_READ_BIG_FILE - 1,
-        VFY_READ_BIG_FILE,
-        VFY_READ_BIG_FILE + 1,
+        (size_t)4 * VFY_READ_BUF - 1,
+        (size_t)4 * VFY_READ_BUF,
+        (size_t)4 * VFY_READ_BUF + 1,
         VFY_CHUNK - 1,
         VFY_CHUNK,
         VFY_CHUNK + 1,
