@@ -1,8 +1,10 @@
 /* vfy_check.c: the checks and the verdict (vfy_check.h). */
 #include "vfy_check.h"
 
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <openssl/crypto.h>
@@ -10,28 +12,20 @@
 
 #include "sb_log.h"
 #include "sb_time.h"
+#include "vfy_tree_int.h"
 
-static void add_fail(struct vfy_report *rep, enum vfy_class cls, const char *file, const char *fmt,
-                     ...) __attribute__((format(printf, 4, 5)));
+static void set_failure(struct vfy_failure *f, enum vfy_class cls, const char *file,
+                        const char *fmt, va_list ap) __attribute__((format(printf, 4, 0)));
 
-static void add_fail(struct vfy_report *rep, enum vfy_class cls, const char *file, const char *fmt,
-                     ...)
+static void set_failure(struct vfy_failure *f, enum vfy_class cls, const char *file,
+                        const char *fmt, va_list ap)
 {
-    struct vfy_failure *f;
-    va_list ap;
     char *c;
 
-    if (rep->n_fail >= VFY_REPORT_MAX_FAILURES) {
-        rep->truncated = true;
-        return;
-    }
-    f = &rep->fail[rep->n_fail++];
     f->cls = cls;
-    va_start(ap, fmt);
     /* Truncation is fine; an output error leaves an empty reason, not stale bytes. */
     if (vsnprintf(f->reason, sizeof(f->reason), fmt, ap) < 0)
         f->reason[0] = '\0';
-    va_end(ap);
     /* One line: messages may quote names, which are free of control bytes,
      * but a helper's message is not guaranteed to be. */
     for (c = f->reason; *c != '\0'; c++) {
@@ -39,6 +33,32 @@ static void add_fail(struct vfy_report *rep, enum vfy_class cls, const char *fil
             *c = '?';
     }
     snprintf(f->file, sizeof(f->file), "%s", file != NULL ? file : "");
+}
+
+/* The next free failure slot of rep, or NULL (and rep->truncated). */
+static struct vfy_failure *next_fail(struct vfy_report *rep)
+{
+    if (rep->n_fail >= VFY_REPORT_MAX_FAILURES) {
+        rep->truncated = true;
+        return NULL;
+    }
+    return &rep->fail[rep->n_fail++];
+}
+
+static void add_fail(struct vfy_report *rep, enum vfy_class cls, const char *file, const char *fmt,
+                     ...) __attribute__((format(printf, 4, 5)));
+
+static void add_fail(struct vfy_report *rep, enum vfy_class cls, const char *file, const char *fmt,
+                     ...)
+{
+    struct vfy_failure *f = next_fail(rep);
+    va_list ap;
+
+    if (f == NULL)
+        return;
+    va_start(ap, fmt);
+    set_failure(f, cls, file, fmt, ap);
+    va_end(ap);
 }
 
 /* Room for an RFC 3339 time or, outside years 0-9999, "@" and any int64. */
@@ -240,15 +260,166 @@ static int check_revocation(const struct vfy_config *cfg, const struct vfy_profi
     return 0;
 }
 
-/* ---- the whole check ------------------------------------------------------ */
+/* ---- the signature stage ------------------------------------------------------ */
 
-int vfy_check(const struct vfy_config *cfg, const struct vfy_tree *tree, int64_t now,
-              struct vfy_report *rep)
-{
-    struct vfy_bundle *b = NULL;
-    struct vfy_statement *st = NULL;
+/* What the signature stage leaves to the other checks: the authenticated
+ * bundle and statement, or the one failure that ended the checks there
+ * (vfy_check.h: nothing in an unauthenticated statement is looked at). It
+ * needs the config and the signature file's bytes, not the tree, so the
+ * bootstrap runs it on a thread of its own while the tree is hashed. */
+struct sig_stage {
+    struct vfy_bundle *b;
+    struct vfy_statement *st;
     const struct vfy_profile *prof;
+    char keyid[VFY_KEYID_LEN + 1]; /* the bundle's hint, once parsed */
+    bool signature_ok;
+    int rc; /* 0 authenticated; 1 failed (fail says why); -1 could not complete (fail) */
+    struct vfy_failure fail;
+};
+
+static void stage_fail(struct sig_stage *g, int rc, enum vfy_class cls, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static void stage_fail(struct sig_stage *g, int rc, enum vfy_class cls, const char *fmt, ...)
+{
+    va_list ap;
+
+    g->rc = rc;
+    va_start(ap, fmt);
+    set_failure(&g->fail, cls, rc < 0 ? NULL : VFY_SIGFILE, fmt, ap);
+    va_end(ap);
+}
+
+static void stage_run(const struct vfy_config *cfg, const unsigned char *sig, size_t len,
+                      struct sig_stage *g)
+{
     struct sb_err e = {0};
+
+    memset(g, 0, sizeof(*g));
+    if (vfy_bundle_parse((const char *)sig, len, &g->b, &e) != 0) {
+        if (e.code == SB_E_NOMEM)
+            goto internal;
+        stage_fail(g, 1, VFY_CLASS_INTEGRITY, "malformed signature bundle: %s", e.msg);
+        return;
+    }
+    memcpy(g->keyid, g->b->hint, sizeof(g->keyid));
+    g->prof = vfy_config_profile_by_keyid(cfg, g->b->hint, strlen(g->b->hint));
+    if (g->prof == NULL) {
+        stage_fail(g, 1, VFY_CLASS_MISMATCH, "unknown key %.16s... (not in the config)",
+                   g->b->hint);
+        return;
+    }
+    if (vfy_bundle_verify(g->b, g->prof->key, &e) != 0) {
+        if (e.code != SB_E_INTEGRITY)
+            goto internal;
+        stage_fail(g, 1, VFY_CLASS_INTEGRITY, "signature does not verify under the key of %s: %s",
+                   g->prof->arn, e.msg);
+        return;
+    }
+    g->signature_ok = true;
+    if (!vfy_bundle_payload_type_ok(g->b)) {
+        stage_fail(g, 1, VFY_CLASS_INTEGRITY, "payloadType is not %s", VFY_PAYLOAD_TYPE);
+        return;
+    }
+    if (vfy_statement_parse(g->b->payload, g->b->payload_len, &g->st, &e) != 0) {
+        if (e.code == SB_E_NOMEM)
+            goto internal;
+        stage_fail(g, 1, VFY_CLASS_INTEGRITY, "malformed statement: %s", e.msg);
+        return;
+    }
+    return;
+internal:
+    stage_fail(g, -1, VFY_CLASS_INTEGRITY, "verification could not complete: %s", e.msg);
+}
+
+static void stage_free(struct sig_stage *g)
+{
+    vfy_statement_free(g->st);
+    vfy_bundle_free(g->b);
+    g->st = NULL;
+    g->b = NULL;
+}
+
+struct vfy_sigcheck {
+    pthread_t tid;
+    const struct vfy_config *cfg;
+    unsigned char *sig; /* our copy of the bytes checked */
+    size_t len;
+    struct sig_stage g;
+};
+
+static void *sigcheck_main(void *arg)
+{
+    struct vfy_sigcheck *sc = arg;
+
+    stage_run(sc->cfg, sc->sig, sc->len, &sc->g);
+    return NULL;
+}
+
+struct vfy_sigcheck *vfy_sigcheck_start(const struct vfy_config *cfg, const unsigned char *sig,
+                                        size_t len)
+{
+    struct vfy_sigcheck *sc;
+
+    /* On one CPU the thread would only take turns with the hashing. */
+    if (cfg == NULL || sig == NULL || vfy_threads_for(NULL, 2) < 2)
+        return NULL;
+    sc = calloc(1, sizeof(*sc));
+    if (sc == NULL)
+        return NULL;
+    sc->cfg = cfg;
+    sc->len = len;
+    sc->sig = malloc(len != 0 ? len : 1);
+    if (sc->sig == NULL)
+        goto fail;
+    memcpy(sc->sig, sig, len);
+    if (pthread_create(&sc->tid, NULL, sigcheck_main, sc) != 0)
+        goto fail;
+    return sc;
+fail:
+    free(sc->sig);
+    free(sc);
+    return NULL;
+}
+
+void vfy_sigcheck_free(struct vfy_sigcheck *sc)
+{
+    if (sc == NULL)
+        return;
+    (void)pthread_join(sc->tid, NULL);
+    stage_free(&sc->g);
+    free(sc->sig);
+    free(sc);
+}
+
+/* The stage of sc (joined, then freed) in *g if it checked exactly the bytes
+ * sig[0..len) under cfg; else false, and *g is untouched. */
+static bool sigcheck_take(struct vfy_sigcheck *sc, const struct vfy_config *cfg,
+                          const unsigned char *sig, size_t len, struct sig_stage *g)
+{
+    bool same;
+
+    if (sc == NULL)
+        return false;
+    (void)pthread_join(sc->tid, NULL);
+    same = sc->cfg == cfg && sc->len == len && memcmp(sc->sig, sig, len) == 0;
+    if (same) {
+        *g = sc->g;
+        memset(&sc->g, 0, sizeof(sc->g)); /* now g's to free */
+    }
+    stage_free(&sc->g);
+    free(sc->sig);
+    free(sc);
+    return same;
+}
+
+/* ---- all the checks ------------------------------------------------------------- */
+
+int vfy_check_with(const struct vfy_config *cfg, const struct vfy_tree *tree, int64_t now,
+                   struct vfy_sigcheck *sc, struct vfy_report *rep)
+{
+    struct sig_stage g;
+    struct vfy_failure *f;
     size_t i;
     int rc = 0;
 
@@ -262,63 +433,48 @@ int vfy_check(const struct vfy_config *cfg, const struct vfy_tree *tree, int64_t
     rep->bytes = tree->total_bytes;
 
     if (tree->sig == NULL) {
+        vfy_sigcheck_free(sc);
         add_fail(rep, VFY_CLASS_MISMATCH, VFY_SIGFILE, "package is not signed (no %s)",
                  VFY_SIGFILE);
+        return 0;
+    }
+    /* A stage checked ahead counts only for these very bytes under this very
+     * config; anything else (the file changed between the two reads, which
+     * the tree scan would not allow anyway) is checked again here. */
+    if (!sigcheck_take(sc, cfg, tree->sig, tree->sig_len, &g))
+        stage_run(cfg, tree->sig, tree->sig_len, &g);
+    memcpy(rep->keyid, g.keyid, sizeof(rep->keyid));
+    rep->signature_ok = g.signature_ok;
+    if (g.rc != 0) {
+        f = next_fail(rep);
+        if (f != NULL)
+            *f = g.fail;
+        rc = g.rc < 0 ? -1 : 0;
         goto out;
     }
-    if (vfy_bundle_parse((const char *)tree->sig, tree->sig_len, &b, &e) != 0) {
-        if (e.code == SB_E_NOMEM)
-            goto internal;
-        add_fail(rep, VFY_CLASS_INTEGRITY, VFY_SIGFILE, "malformed signature bundle: %s", e.msg);
-        goto out;
-    }
-    memcpy(rep->keyid, b->hint, sizeof(rep->keyid));
-    prof = vfy_config_profile_by_keyid(cfg, b->hint, strlen(b->hint));
-    if (prof == NULL) {
-        add_fail(rep, VFY_CLASS_MISMATCH, VFY_SIGFILE, "unknown key %.16s... (not in the config)",
-                 b->hint);
-        goto out;
-    }
-    if (vfy_bundle_verify(b, prof->key, &e) != 0) {
-        if (e.code != SB_E_INTEGRITY)
-            goto internal;
-        add_fail(rep, VFY_CLASS_INTEGRITY, VFY_SIGFILE,
-                 "signature does not verify under the key of %s: %s", prof->arn, e.msg);
-        goto out;
-    }
-    rep->signature_ok = true;
-    if (!vfy_bundle_payload_type_ok(b)) {
-        add_fail(rep, VFY_CLASS_INTEGRITY, VFY_SIGFILE, "payloadType is not %s", VFY_PAYLOAD_TYPE);
-        goto out;
-    }
-    if (vfy_statement_parse(b->payload, b->payload_len, &st, &e) != 0) {
-        if (e.code == SB_E_NOMEM)
-            goto internal;
-        add_fail(rep, VFY_CLASS_INTEGRITY, VFY_SIGFILE, "malformed statement: %s", e.msg);
-        goto out;
-    }
-    snprintf(rep->profile_arn, sizeof(rep->profile_arn), "%s", st->profile_arn);
-    memcpy(rep->job_id, st->job_id, sizeof(rep->job_id));
+    snprintf(rep->profile_arn, sizeof(rep->profile_arn), "%s", g.st->profile_arn);
+    memcpy(rep->job_id, g.st->job_id, sizeof(rep->job_id));
     rep->has_times = true;
-    rep->signed_at = st->signed_at;
-    rep->expires_at = st->expires_at;
+    rep->signed_at = g.st->signed_at;
+    rep->expires_at = g.st->expires_at;
 
-    compare_tree(tree, st, rep);
-    check_binding(cfg, prof, st, rep);
-    check_expiry(cfg, prof, st, now, rep);
-    if (check_revocation(cfg, prof, st, b, rep) != 0) {
-        sb_err_set(&e, SB_E_CRYPTO, "SHA-256 failed");
-        goto internal;
+    compare_tree(tree, g.st, rep);
+    check_binding(cfg, g.prof, g.st, rep);
+    check_expiry(cfg, g.prof, g.st, now, rep);
+    if (check_revocation(cfg, g.prof, g.st, g.b, rep) != 0) {
+        add_fail(rep, VFY_CLASS_INTEGRITY, NULL, "verification could not complete: %s",
+                 "SHA-256 failed");
+        rc = -1;
     }
-    goto out;
-
-internal:
-    add_fail(rep, VFY_CLASS_INTEGRITY, NULL, "verification could not complete: %s", e.msg);
-    rc = -1;
 out:
-    vfy_statement_free(st);
-    vfy_bundle_free(b);
+    stage_free(&g);
     return rc;
+}
+
+int vfy_check(const struct vfy_config *cfg, const struct vfy_tree *tree, int64_t now,
+              struct vfy_report *rep)
+{
+    return vfy_check_with(cfg, tree, now, NULL, rep);
 }
 
 /* ---- the verdict ------------------------------------------------------------ */

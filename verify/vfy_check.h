@@ -96,6 +96,26 @@ struct vfy_report {
 int vfy_check(const struct vfy_config *cfg, const struct vfy_tree *tree, int64_t now,
               struct vfy_report *rep);
 
+/* Checking the signature ahead. The first checks (bundle, key, signature,
+ * statement) need only the config and the signature file's bytes, and at a
+ * cold start the signature verify (an ECDSA P-384 one: about 0.5 ms) can run
+ * on the other core while the tree is hashed. vfy_sigcheck_start copies sig
+ * and starts that on a thread of its own; NULL when it would not help (one
+ * CPU) or could not start (then vfy_check_with does it inline). The result
+ * counts only for the same bytes under the same cfg, which must outlive it. */
+struct vfy_sigcheck;
+struct vfy_sigcheck *vfy_sigcheck_start(const struct vfy_config *cfg, const unsigned char *sig,
+                                        size_t len);
+
+/* Wait for sc's thread and free it (a NULL sc is fine): when the tree scan failed. */
+void vfy_sigcheck_free(struct vfy_sigcheck *sc);
+
+/* vfy_check, using what sc (from vfy_sigcheck_start, or NULL) found if it
+ * checked exactly tree->sig under cfg, else checking it here; frees sc. The
+ * report is the same either way. */
+int vfy_check_with(const struct vfy_config *cfg, const struct vfy_tree *tree, int64_t now,
+                   struct vfy_sigcheck *sc, struct vfy_report *rep);
+
 /* True if the report must stop the code from running under policy: any
  * INTEGRITY failure always; any other failure only under Enforce. */
 bool vfy_report_blocks(const struct vfy_report *rep, enum vfy_policy policy);

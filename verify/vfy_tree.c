@@ -508,6 +508,7 @@ struct file_rec {
 struct dscan {
     const struct vfy_limits *lim;
     const struct vfy_scan_hooks *hooks;
+    const struct vfy_scan_opts *opts; /* may be NULL */
     struct vfy_tree *t;
     struct dir_rec *dirs;
     size_t ndirs, cap_dirs;
@@ -1283,6 +1284,7 @@ int vfy_tree_scan_dir_ex(const char *root, const struct vfy_scan_opts *opts,
     *out = NULL;
     s.lim = lim;
     s.hooks = hooks;
+    s.opts = opts;
     s.sig_dir = SIZE_MAX;
     s.t = calloc(1, sizeof(*s.t));
     if (s.t == NULL)
@@ -1327,6 +1329,8 @@ int vfy_tree_scan_dir_ex(const char *root, const struct vfy_scan_opts *opts,
     wrc = walk(&s, s.dirs[0].fd, err);
     if (wrc < 0)
         goto out; /* the pool, if any, is aborted below */
+    if (wrc == 0 && s.t->sig != NULL && opts != NULL && opts->on_sig != NULL)
+        opts->on_sig(opts->on_sig_ctx, s.t->sig, s.t->sig_len, s.t->total_bytes);
     if (s.pool != NULL) {
         /* What the walk found and no thread took yet: largest first, so that
          * the last jobs taken are small and the threads finish together. A

@@ -54,6 +54,13 @@ struct vfy_tree {
 
 struct vfy_scan_opts {
     unsigned threads; /* hashing threads at most; 0 = one per CPU the process may use */
+    /* Called on the scanning thread when the walk is done, before the files
+     * of a small package are hashed (a big one's are hashed during the walk
+     * too), if there is a signature file: bytes is the total size of the
+     * files. The bootstrap starts checking the signature there
+     * (vfy_sigcheck_start). sig is the tree's own copy: read it, do not keep it. */
+    void (*on_sig)(void *ctx, const unsigned char *sig, size_t len, uint64_t bytes);
+    void *on_sig_ctx;
 };
 
 /* Scan the directory root: walk it with openat/fstatat without following

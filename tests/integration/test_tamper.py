@@ -163,10 +163,10 @@ class Tamper(unittest.TestCase):
         out = json.loads(p.stdout) if p.stdout.strip() else {}
         return p.returncode, out
 
-    def through_bootstrap(self, task, config, expect):
+    def through_bootstrap(self, task, config, expect, **extra_env):
         """Enforce and Warn through the real bootstrap."""
         env = {"LAMBDA_TASK_ROOT": task, "SIGBOOT_CONFIG": config, "_HANDLER": "handler.sh",
-               "AWS_LAMBDA_FUNCTION_NAME": "tamper-test"}
+               "AWS_LAMBDA_FUNCTION_NAME": "tamper-test", **extra_env}
         tmp = h.make_tmp(self)
         r = h.run_emulator(tmp, [h.BOOTSTRAP], env=env, event='{"x":1}', events=1,
                            max_seconds=20)
@@ -214,6 +214,55 @@ class Tamper(unittest.TestCase):
         for name, (mutate, expect) in TREE_CASES.items():
             with self.subTest(name):
                 self.check_case(name, mutate, expect)
+
+    def test_large_package_signature_checked_while_hashing(self):
+        """From 256 KiB of files on, the bootstrap checks the signature on a
+        thread while it hashes: the same verdicts, tampered or not."""
+        big = os.path.join(self.tmp, "big-signed")
+        shutil.copytree(self.signed, big, symlinks=True)
+        shutil.rmtree(os.path.join(big, ".sigboot"))
+        write(big, "lib/model.bin", os.urandom(300 * 1024))
+        h.sigboot_cli("sign", "--key", self.prof["key"], "--profile", self.prof["profile"], big)
+        other = self.resign("big_other", prof=self.other)
+
+        def flip_model(r):
+            p = os.path.join(r, "lib", "model.bin")
+            data = bytearray(open(p, "rb").read())
+            data[len(data) // 2] ^= 0x01
+            write(r, "lib/model.bin", bytes(data))
+
+        cases = (("big_untampered", lambda r: None, 0),
+                 ("big_byte_flipped", flip_model, INTEGRITY),
+                 ("big_sig_truncated", truncate_sig, INTEGRITY),
+                 ("big_payload_edited", lambda r: edit_statement(r, lambda st: st["subject"].pop()),
+                  INTEGRITY),
+                 ("big_unknown_key", lambda r: shutil.copy(os.path.join(other, SIG),
+                                                           os.path.join(r, SIG)), MISMATCH))
+        for name, mutate, expect in cases:
+            with self.subTest(name):
+                d = os.path.join(self.tmp, name)
+                shutil.rmtree(d, True)
+                shutil.copytree(big, d, symlinks=True)
+                mutate(d)
+                self.assertEqual(self.verify(d, self.enforce)[0], expect, name)
+                for config in (self.enforce, self.warn):
+                    r = self.through_bootstrap(d, config, expect, AWS_LAMBDA_LOG_LEVEL="DEBUG")
+                    if len(os.sched_getaffinity(0)) > 1:     # one CPU: no thread
+                        self.assertIn("checking the signature while", r.log)
+                    else:
+                        self.assertNotIn("checking the signature while", r.log)
+                    serves = expect == 0 or (config == self.warn and expect != INTEGRITY)
+                    if serves:
+                        self.assertEqual(r.outcomes(), ["response"], r.log)
+                    else:
+                        self.assertEqual(r.exit_code, expect, r.log)
+                        self.assertEqual(r.init_errors[0]["error_type_header"], TYPE[expect])
+                        self.assertNotIn("response", r.outcomes())
+        # Below the threshold (the untampered small package), no thread.
+        r = self.through_bootstrap(self.copy("small_debug"), self.enforce, 0,
+                                   AWS_LAMBDA_LOG_LEVEL="DEBUG")
+        self.assertEqual(r.outcomes(), ["response"], r.log)
+        self.assertNotIn("checking the signature while", r.log)
 
     def resign(self, name, *extra, prof=None):
         prof = prof or self.prof

@@ -5,6 +5,8 @@
 
 #include "sb_log.h"
 
+#include <sched.h>
+
 #define T0 "2025-05-01T12:00:00Z"
 /* Seconds, as int64_t so that DAY * n is computed in 64 bits. */
 #define DAY INT64_C(86400)
@@ -55,10 +57,44 @@ static struct vfy_config *cfg_ab(const struct ctx *c, const char *pextra_a, cons
     return fx_config(p, 2, allowed, "Enforce", rv_extra);
 }
 
+/* The same report, field by field. */
+static void assert_same_report(const struct vfy_report *a, const struct vfy_report *b)
+{
+    size_t i;
+
+    assert_int_equal(a->n_fail, b->n_fail);
+    for (i = 0; i < a->n_fail; i++) {
+        assert_int_equal(a->fail[i].cls, b->fail[i].cls);
+        assert_string_equal(a->fail[i].reason, b->fail[i].reason);
+        assert_string_equal(a->fail[i].file, b->fail[i].file);
+    }
+    assert_int_equal(a->truncated, b->truncated);
+    assert_int_equal(a->signature_ok, b->signature_ok);
+    assert_string_equal(a->keyid, b->keyid);
+    assert_string_equal(a->profile_arn, b->profile_arn);
+    assert_string_equal(a->job_id, b->job_id);
+    assert_int_equal(a->file_count, b->file_count);
+    assert_int_equal(a->symlink_count, b->symlink_count);
+    assert_int_equal(a->bytes, b->bytes);
+    assert_int_equal(a->has_times, b->has_times);
+    assert_int_equal(a->signed_at, b->signed_at);
+    assert_int_equal(a->expires_at, b->expires_at);
+}
+
+/* vfy_check, and the same checks with the signature checked ahead on a
+ * thread (vfy_sigcheck_start, as the bootstrap does): the reports must be
+ * identical, for every case in this file. */
 static void run(const struct vfy_config *cfg, const struct vfy_tree *t, int64_t now,
                 struct vfy_report *r)
 {
+    struct vfy_report ahead;
+    struct vfy_sigcheck *sc = NULL;
+
     assert_int_equal(vfy_check(cfg, t, now, r), 0);
+    if (t->sig != NULL)
+        sc = vfy_sigcheck_start(cfg, t->sig, t->sig_len); /* NULL on one CPU: then inline */
+    assert_int_equal(vfy_check_with(cfg, t, now, sc, &ahead), 0);
+    assert_same_report(r, &ahead);
 }
 
 static void expect_pass(const struct vfy_config *cfg, const struct vfy_tree *t, int64_t now)
@@ -936,6 +972,106 @@ static void test_report_log(void **state)
     vfy_config_free(cfg);
 }
 
+/* ---- the signature checked ahead ---------------------------------------- */
+
+static bool one_cpu(void)
+{
+    cpu_set_t set;
+    return sched_getaffinity(0, sizeof(set), &set) == 0 && CPU_COUNT(&set) < 2;
+}
+
+/* What a thread checked counts only for the very bytes and config it had:
+ * anything else is checked again, so the verdict is about the tree's bytes. */
+static void test_sigcheck_other_bytes(void **state)
+{
+    const struct ctx *c = *state;
+    struct vfy_config *cfg = cfg_ab(c, NULL, NULL, NULL);
+    struct fx_profile pb = {FX_ARN_B, VFY_ALG_ECDSA_P256_SHA256, c->p256.pub, NULL};
+    struct vfy_config *cfg_b = fx_config(&pb, 1, NULL, "Enforce", NULL);
+    struct vfy_tree *t = signed_default(c->p384.signer, FX_ARN_A, t0(), t0() + DAY * 365);
+    unsigned char *good = malloc(t->sig_len);
+    size_t len = t->sig_len;
+    struct vfy_sigcheck *sc;
+    struct vfy_report r;
+
+    if (one_cpu())
+        skip();
+    assert_non_null(good);
+    memcpy(good, t->sig, len);
+    /* Good bytes ahead, a flipped byte in the tree's: an integrity failure. */
+    t->sig[len / 2] ^= 0x01;
+    sc = vfy_sigcheck_start(cfg, good, len);
+    assert_non_null(sc);
+    assert_int_equal(vfy_check_with(cfg, t, t0(), sc, &r), 0);
+    assert_int_equal(vfy_report_worst(&r), VFY_CLASS_INTEGRITY);
+    assert_false(r.signature_ok);
+    /* Flipped bytes ahead, good ones in the tree: a pass. */
+    sc = vfy_sigcheck_start(cfg, t->sig, len);
+    assert_non_null(sc);
+    fx_tree_set_sig(t, good, len);
+    assert_int_equal(vfy_check_with(cfg, t, t0(), sc, &r), 0);
+    assert_int_equal(r.n_fail, 0);
+    assert_true(r.signature_ok);
+    /* A truncated copy ahead: the tree's whole file is what counts. */
+    sc = vfy_sigcheck_start(cfg, good, len - 1);
+    assert_non_null(sc);
+    assert_int_equal(vfy_check_with(cfg, t, t0(), sc, &r), 0);
+    assert_int_equal(r.n_fail, 0);
+    /* Checked under another config (where the key is known): the config the
+     * verdict is asked under (no such key) decides. */
+    sc = vfy_sigcheck_start(cfg, good, len);
+    assert_non_null(sc);
+    assert_int_equal(vfy_check_with(cfg_b, t, t0(), sc, &r), 0);
+    assert_int_equal(r.n_fail, 1);
+    assert_true(fx_has(&r, VFY_CLASS_MISMATCH, "unknown key", VFY_SIGFILE));
+    /* A tree without a signature file: not signed, whatever was checked ahead. */
+    sc = vfy_sigcheck_start(cfg, good, len);
+    assert_non_null(sc);
+    free(t->sig);
+    t->sig = NULL;
+    t->sig_len = 0;
+    assert_int_equal(vfy_check_with(cfg, t, t0(), sc, &r), 0);
+    assert_int_equal(r.n_fail, 1);
+    assert_true(fx_has(&r, VFY_CLASS_MISMATCH, "not signed", VFY_SIGFILE));
+    /* Started, then given up (the scan failed): joined and freed. */
+    vfy_sigcheck_free(vfy_sigcheck_start(cfg, good, len));
+    vfy_sigcheck_free(NULL);
+    free(good);
+    vfy_tree_free(t);
+    vfy_config_free(cfg_b);
+    vfy_config_free(cfg);
+}
+
+/* One CPU: no thread (it would only take turns with the hashing); no
+ * config or no bytes: nothing to start. */
+static void test_sigcheck_not_started(void **state)
+{
+    const struct ctx *c = *state;
+    struct vfy_config *cfg = cfg_ab(c, NULL, NULL, NULL);
+    struct vfy_tree *t = signed_default(c->p384.signer, FX_ARN_A, t0(), t0() + DAY * 365);
+    cpu_set_t all;
+    cpu_set_t one;
+    size_t cpu;
+
+    assert_null(vfy_sigcheck_start(NULL, t->sig, t->sig_len));
+    assert_null(vfy_sigcheck_start(cfg, NULL, 0));
+    assert_int_equal(sched_getaffinity(0, sizeof(all), &all), 0);
+    for (cpu = 0; cpu < CPU_SETSIZE && !CPU_ISSET(cpu, &all); cpu++)
+        ;
+    CPU_ZERO(&one);
+    CPU_SET(cpu, &one);
+    assert_int_equal(sched_setaffinity(0, sizeof(one), &one), 0);
+    assert_null(vfy_sigcheck_start(cfg, t->sig, t->sig_len));
+    assert_int_equal(sched_setaffinity(0, sizeof(all), &all), 0);
+    if (CPU_COUNT(&all) > 1) {
+        struct vfy_sigcheck *sc = vfy_sigcheck_start(cfg, t->sig, t->sig_len);
+        assert_non_null(sc);
+        vfy_sigcheck_free(sc);
+    }
+    vfy_tree_free(t);
+    vfy_config_free(cfg);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -956,6 +1092,8 @@ int main(void)
         cmocka_unit_test(test_verdict_table),
         cmocka_unit_test(test_error_types),
         cmocka_unit_test(test_report_log),
+        cmocka_unit_test(test_sigcheck_other_bytes),
+        cmocka_unit_test(test_sigcheck_not_started),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
