@@ -879,7 +879,7 @@ out:
     return status;
 }
 
-int main(int argc, char **argv)
+static int run(int argc, char **argv)
 {
     const char *cmd;
 
@@ -916,4 +916,21 @@ int main(int argc, char **argv)
         return cmd_inspect(argc, argv);
     fprintf(stderr, "sigboot: unknown command \"%s\"\n%s", cmd, usage_main);
     return EXIT_USAGE;
+}
+
+int main(int argc, char **argv)
+{
+    int status = run(argc, argv);
+    /* What went to stdout (a verdict, a summary, --help) must have arrived: a
+     * full disk or a closed pipe is a failure, never a silent 0. A verdict's
+     * own status (10-13) is kept; the message says the output is lost. */
+    int e = fflush(stdout) != 0 ? errno : 0;
+
+    if (e != 0 || ferror(stdout)) {
+        fprintf(stderr, "sigboot: cannot write to standard output: %s\n",
+                e != 0 ? strerror(e) : "write error");
+        if (status == 0)
+            status = EXIT_FAIL;
+    }
+    return status;
 }
