@@ -15,15 +15,15 @@
  * ones equal the CLI's `sigboot verify` statuses. */
 enum bs_exit {
     BS_EXIT_OK = 0,
-    BS_EXIT_ENV = 2,       /* bad or missing Lambda environment */
-    BS_EXIT_API = 3,       /* Runtime API lost, refused, or answered 500 */
-    BS_EXIT_HANDLER = 4,   /* handler missing or cannot be started */
+    BS_EXIT_ENV = 2,     /* bad or missing Lambda environment */
+    BS_EXIT_API = 3,     /* Runtime API lost, refused, or answered 500 */
+    BS_EXIT_HANDLER = 4, /* handler missing or cannot be started */
     BS_EXIT_INTEGRITY = 10,
     BS_EXIT_MISMATCH = 11,
     BS_EXIT_EXPIRY = 12,
     BS_EXIT_REVOKED = 13,
     BS_EXIT_CONFIG = 20,
-    BS_EXIT_USAGE = 64,    /* exec-wrapper mode without a command (as sysexits EX_USAGE) */
+    BS_EXIT_USAGE = 64, /* exec-wrapper mode without a command (as sysexits EX_USAGE) */
     BS_EXIT_INTERNAL = 70,
 };
 
@@ -67,8 +67,8 @@ int bs_gate_run(const struct bs_env *env, const char **init_error_type, struct s
 
 /* A response under construction (the public struct sb_response). */
 struct sb_response {
-    struct sb_buf body;     /* owned, reused across invocations */
-    const void *borrowed;   /* when set, the body to send instead of body */
+    struct sb_buf body;   /* owned, reused across invocations */
+    const void *borrowed; /* when set, the body to send instead of body */
     size_t borrowed_len;
     const char *content_type;
     const char *error_type; /* set: post an error instead */

@@ -66,15 +66,15 @@ int bs_env_load(struct bs_env *env, bool inproc, struct sb_err *err)
     }
     if (target[0] == '/') {
         if (env->kind != BS_HANDLER_EXEC)
-            return sb_err_set(err, SB_E_USAGE,
-                              "_HANDLER must name a file under LAMBDA_TASK_ROOT (or use exec:PATH)");
+            return sb_err_set(
+                err, SB_E_USAGE,
+                "_HANDLER must name a file under LAMBDA_TASK_ROOT (or use exec:PATH)");
         n = snprintf(env->handler_path, sizeof(env->handler_path), "%s", target);
     } else {
         if (!rel_path_ok(target))
-            return sb_err_set(err, SB_E_USAGE, "_HANDLER \"%.100s\" is not a path under %s",
-                              target, env->task_root);
-        n = snprintf(env->handler_path, sizeof(env->handler_path), "%s/%s", env->task_root,
-                     target);
+            return sb_err_set(err, SB_E_USAGE, "_HANDLER \"%.100s\" is not a path under %s", target,
+                              env->task_root);
+        n = snprintf(env->handler_path, sizeof(env->handler_path), "%s/%s", env->task_root, target);
     }
     if (n < 0 || (size_t)n >= sizeof(env->handler_path))
         return sb_err_set(err, SB_E_USAGE, "_HANDLER path is too long");

@@ -150,8 +150,8 @@ int bs_gate_run(const struct bs_env *env, const char **init_error_type, struct s
     opts.on_sig_ctx = &ahead;
     if (vfy_tree_scan_dir(env->task_root, &opts, &tree, err) != 0) {
         /* A tree that cannot be read completely cannot be trusted. */
-        const char *kv[] = {"check", "integrity", "reason", err->msg, "FunctionName",
-                            env->function_name};
+        const char *kv[] = {"check",  "integrity",    "reason",
+                            err->msg, "FunctionName", env->function_name};
         sb_log_kv_json(SB_ERROR, "code signature check failed; refusing to start", kv, 3);
         goto out;
     }

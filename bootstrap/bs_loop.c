@@ -249,8 +249,8 @@ int bs_run(sb_handler_fn handler, void *arg)
     }
     status = bs_gate_run(&env, &type, &err);
     if (status != 0) {
-        status = init_fail(c, type != NULL ? type : "Runtime.CodeVerificationFailedException",
-                           &err, status);
+        status = init_fail(c, type != NULL ? type : "Runtime.CodeVerificationFailedException", &err,
+                           status);
         goto out;
     }
     switch (env.kind) {

@@ -52,8 +52,7 @@ int sb_response_stream(struct sb_response *r, sb_stream_fn read, void *arg,
 
 /* A handler returns 0 on success. Non-zero without sb_response_fail is reported
  * as "Function.HandlerFailed". */
-typedef int (*sb_handler_fn)(const struct sb_invocation *inv, struct sb_response *resp,
-                             void *arg);
+typedef int (*sb_handler_fn)(const struct sb_invocation *inv, struct sb_response *resp, void *arg);
 
 /* Run the runtime: environment, verification gate, invocation loop. Returns the
  * process exit status (see README "Exit statuses"); it returns only on a fatal

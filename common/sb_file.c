@@ -43,8 +43,8 @@ int sb_fd_read_all(int fd, const char *what, size_t max, struct sb_buf *out, str
                     return sb_err_sys(err, SB_E_IO, errno, "%s: read failed", what);
                 if (pn == 0)
                     break;
-                return sb_err_set(err, SB_E_LIMIT, "%s: larger than the limit of %zu bytes",
-                                  what, max);
+                return sb_err_set(err, SB_E_LIMIT, "%s: larger than the limit of %zu bytes", what,
+                                  max);
             }
             if (sb_buf_reserve(out, max - out->len, err) != 0)
                 return -1;

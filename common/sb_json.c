@@ -113,8 +113,7 @@ static int check_keys(const cJSON *node, const char *what, struct sb_err *err)
             qsort(keys, n, sizeof(*keys), cmp_key_ci);
             for (i = 1; i < n; i++) {
                 if (strcasecmp(keys[i - 1], keys[i]) == 0) {
-                    rc = sb_err_set(err, SB_E_PARSE, "%s: duplicate key \"%.60s\"", what,
-                                    keys[i]);
+                    rc = sb_err_set(err, SB_E_PARSE, "%s: duplicate key \"%.60s\"", what, keys[i]);
                     break;
                 }
             }

@@ -98,14 +98,15 @@ static void emit(enum sb_level level, bool json, const char *msg, const char *co
     sb_buf_init(&heap, LOG_LINE_CAP);
     if (json) {
         timestamp(ts, sizeof(ts));
-        failed |= sb_buf_printf(&heap, NULL, "{\"timestamp\":\"%s\",\"level\":\"%s\",\"message\":\"",
-                                ts, sb_level_name(level));
+        failed |=
+            sb_buf_printf(&heap, NULL, "{\"timestamp\":\"%s\",\"level\":\"%s\",\"message\":\"", ts,
+                          sb_level_name(level));
         failed |= sb_buf_append_json_str(&heap, msg, strlen(msg), NULL);
         failed |= sb_buf_append_str(&heap, "\"", NULL);
         if (g_log.request_id[0] != '\0') {
             failed |= sb_buf_append_str(&heap, ",\"requestId\":\"", NULL);
-            failed |= sb_buf_append_json_str(&heap, g_log.request_id, strlen(g_log.request_id),
-                                             NULL);
+            failed |=
+                sb_buf_append_json_str(&heap, g_log.request_id, strlen(g_log.request_id), NULL);
             failed |= sb_buf_append_str(&heap, "\"", NULL);
         }
         for (i = 0; i < n; i++) {

@@ -105,8 +105,8 @@ int sb_time_format(int64_t t, char *out, size_t cap)
     civil_from_days(days, &y, &m, &d);
     if (y < 0 || y > 9999)
         return -1;
-    n = snprintf(out, cap, "%04lld-%02lld-%02lldT%02lld:%02lld:%02lldZ", (long long)y,
-                 (long long)m, (long long)d, (long long)(secs / 3600), (long long)(secs / 60 % 60),
+    n = snprintf(out, cap, "%04lld-%02lld-%02lldT%02lld:%02lld:%02lldZ", (long long)y, (long long)m,
+                 (long long)d, (long long)(secs / 3600), (long long)(secs / 60 % 60),
                  (long long)(secs % 60));
     return n == SB_TIME_LEN ? 0 : -1;
 }

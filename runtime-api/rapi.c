@@ -125,7 +125,7 @@ struct rapi_client {
     struct curl_slist *get_hdrs;  /* headers of GET next */
     struct curl_slist *resp_hdrs; /* headers of /response for resp_ctype */
     char resp_ctype[RAPI_MAX_CONTENT_TYPE + 1];
-    bool resp_ctype_null; /* resp_hdrs were built for "no content type" */
+    bool resp_ctype_null;          /* resp_hdrs were built for "no content type" */
     struct rapi_headers hdrs;      /* GET next: backs the views of rapi_next's invocation */
     struct rapi_headers post_hdrs; /* replies to posts: must not touch hdrs (rapi.h) */
     struct sb_buf event;
@@ -140,9 +140,9 @@ struct rapi_client {
     bool recv_big;   /* CURLOPT_BUFFERSIZE is RAPI_RECV_BUFFER (else _SMALL) */
     /* State of the transfer in progress. */
     enum mode mode;
-    bool cb_failed; /* a callback aborted the transfer; cb_err says why */
-    bool too_large; /* the event went over RAPI_MAX_EVENT */
-    bool have_inv;  /* pending holds the validated headers of a 200 /next */
+    bool cb_failed;     /* a callback aborted the transfer; cb_err says why */
+    bool too_large;     /* the event went over RAPI_MAX_EVENT */
+    bool have_inv;      /* pending holds the validated headers of a 200 /next */
     bool reply_started; /* a byte (or the end) of the reply has arrived */
     struct sb_err cb_err;
     struct rapi_invocation pending;

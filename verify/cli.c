@@ -268,12 +268,9 @@ static cJSON *load_json(const char *path, size_t max, struct sb_err *err)
 static int cmd_config(int argc, char **argv)
 {
     static const struct option opts[] = {
-        {"profile", required_argument, NULL, 'p'},
-        {"policy", required_argument, NULL, 'P'},
-        {"csc", required_argument, NULL, 'c'},
-        {"clock-skew", required_argument, NULL, 's'},
-        {"output", required_argument, NULL, 'o'},
-        {NULL, 0, NULL, 0},
+        {"profile", required_argument, NULL, 'p'}, {"policy", required_argument, NULL, 'P'},
+        {"csc", required_argument, NULL, 'c'},     {"clock-skew", required_argument, NULL, 's'},
+        {"output", required_argument, NULL, 'o'},  {NULL, 0, NULL, 0},
     };
     const char *profiles[VFY_MAX_PROFILES];
     size_t n_prof = 0;
@@ -379,7 +376,8 @@ static int cmd_config(int argc, char **argv)
         cJSON *pol;
         cJSON_DeleteItemFromObjectCaseSensitive(csc, "CodeSigningPolicies");
         pol = cJSON_AddObjectToObject(csc, "CodeSigningPolicies");
-        if (pol == NULL || cJSON_AddStringToObject(pol, "UntrustedArtifactOnDeployment", policy) == NULL)
+        if (pol == NULL ||
+            cJSON_AddStringToObject(pol, "UntrustedArtifactOnDeployment", policy) == NULL)
             goto nomem;
     }
     cJSON_AddItemToObject(root, "CodeSigningConfig", csc);
@@ -602,8 +600,8 @@ static int cmd_sign(int argc, char **argv)
         goto out;
     }
     if (out != NULL) {
-        if (vfy_zip_add_file(in, out, VFY_SIGFILE, (const unsigned char *)bundle, bundle_len,
-                             0644, &err) != 0) {
+        if (vfy_zip_add_file(in, out, VFY_SIGFILE, (const unsigned char *)bundle, bundle_len, 0644,
+                             &err) != 0) {
             status = fail(&err, EXIT_FAIL);
             goto out;
         }

@@ -21,8 +21,8 @@
  * enough of them (half of RLIMIT_NOFILE, at most 4096); past that a hashing
  * thread re-opens a directory from its nearest open ancestor, component by
  * component, again with O_NOFOLLOW and a (dev, ino) check. */
-#include "sb_json.h"
 #include "vfy_tree.h"
+#include "sb_json.h"
 
 #include <dirent.h>
 #include <errno.h>

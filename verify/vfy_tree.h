@@ -66,8 +66,8 @@ struct vfy_scan_opts {
 /* Scan the directory root: walk it with openat/fstatat without following
  * symlinks, hash every regular file through the walk's own descriptors (in
  * parallel once the package holds enough to share; a small one is hashed on
- * the calling thread, which starts no thread). Fails (SB_E_INTEGRITY with the offending path, or SB_E_LIMIT /
- * SB_E_IO) on special files, invalid names, limits. On failure *out is NULL. */
+ * the calling thread, which starts no thread). Fails (SB_E_INTEGRITY with the offending path, or
+ * SB_E_LIMIT / SB_E_IO) on special files, invalid names, limits. On failure *out is NULL. */
 int vfy_tree_scan_dir(const char *root, const struct vfy_scan_opts *opts, struct vfy_tree **out,
                       struct sb_err *err) __attribute__((warn_unused_result));
 

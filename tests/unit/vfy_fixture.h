@@ -6,15 +6,15 @@
 #ifndef VFY_FIXTURE_H
 #define VFY_FIXTURE_H
 
-#include <stdarg.h>
-#include <stddef.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <fcntl.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
