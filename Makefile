@@ -50,7 +50,7 @@ help:
 	@echo "make layer-test the layer zips in a Lambda-like sandbox, x86_64 and arm64 (qemu)"
 	@echo "make fuzz       every libFuzzer target for FUZZ_SECONDS (60); fuzz-regress: corpus only"
 	@echo "make fuzz-deps  install clang and libFuzzer (as root)"
-	@echo "make lint       banned calls, cppcheck, clang-tidy (make lint-deps installs them)"
+	@echo "make lint       banned calls, cppcheck, clang-tidy, clang-format (lint-deps installs them)"
 
 deps:
 	@sh tests/deps.sh

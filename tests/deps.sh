@@ -2,12 +2,13 @@
 # Install the Debian packages sigboot's dev build and tests need, when missing.
 # As root it runs apt-get; otherwise it prints the exact command and fails.
 # Usage: tests/deps.sh          build and test dependencies (make deps)
-#        tests/deps.sh --lint   static analysis tools (make lint-deps): cppcheck 2.10 and
-#                               clang-tidy 14 on Debian 12, python3 for the banned-call scan
+#        tests/deps.sh --lint   static analysis tools (make lint-deps): cppcheck 2.10,
+#                               clang-tidy 14 and clang-format 14 on Debian 12, python3 for the
+#                               banned-call scan
 set -eu
 PKGS="build-essential pkg-config libcurl4-openssl-dev libcjson-dev libssl-dev libcmocka-dev zlib1g-dev \
 python3 openssl zip unzip strace valgrind"
-[ "${1:-}" = --lint ] && PKGS="cppcheck clang-tidy python3"
+[ "${1:-}" = --lint ] && PKGS="cppcheck clang-tidy clang-format python3"
 missing=""
 for p in $PKGS; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing="$missing $p"

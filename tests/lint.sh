@@ -5,7 +5,9 @@
 #      code, outside comments and string literals (curl's checksrc idea);
 #   2. cppcheck --enable=warning,portability --error-exitcode=1;
 #   3. clang-tidy 14 with the repository's .clang-tidy (clang-analyzer-*, bugprone-*, cert-*,
-#      warnings as errors) on a compile database written from the Makefile's flags.
+#      warnings as errors) on a compile database written from the Makefile's flags;
+#   4. clang-format 14 --dry-run --Werror with the repository's .clang-format (STYLE.md);
+#      `clang-format -i FILE` fixes a finding.
 #
 # Usage: tests/lint.sh              the checks above
 #        tests/lint.sh --self-test  plant one violation per check in a temporary directory and
@@ -50,7 +52,7 @@ $(pkg-config --cflags libcurl libcjson libcrypto zlib 2>/dev/null) -std=c11 -Wal
 flags="$flags -Wno-format-nonliteral"
 
 need_tools() {
-    for t in python3 cppcheck clang-tidy; do
+    for t in python3 cppcheck clang-tidy clang-format; do
         if ! command -v "$t" >/dev/null 2>&1; then
             echo "lint: $t not found; run 'make lint-deps' (as root)" >&2
             exit 2
@@ -162,6 +164,13 @@ check_tidy() {
     [ $st -eq 0 ] && ! ls "$db_dir"/tidy/*.failed >/dev/null 2>&1
 }
 
+# check_format STYLE_DIR FILE...: clang-format with STYLE_DIR/.clang-format, nothing rewritten.
+check_format() {
+    d=$1
+    shift
+    clang-format --dry-run --Werror --style="file:$d/.clang-format" "$@"
+}
+
 # Plant one violation per check and require it to be caught; the clean twin must pass.
 self_test() {
     tmp=$(mktemp -d "${TMPDIR:-/tmp}/sb_lint.XXXXXX") || exit 2
@@ -210,6 +219,10 @@ EOF
     expect 1 "clang-tidy: leak is an error" check_tidy "$tmp/db" "$tmp/tidy.c"
     grep -q 'clang-analyzer-unix.Malloc' "$tmp/out" || {
         echo "lint self-test: FAIL clang-tidy did not name clang-analyzer-unix.Malloc"; bad=1; }
+    printf 'int g(int a);\n\nint g(int a)\n{\n    return a + 1;\n}\n' >"$tmp/fmt.c"
+    printf 'int g(int a);\n\nint g(int a) {\n  return a+1;\n}\n' >"$tmp/unfmt.c"
+    expect 0 "clang-format: formatted file passes" check_format "$root" "$tmp/fmt.c"
+    expect 1 "clang-format: 2-space indent caught" check_format "$root" "$tmp/unfmt.c"
     return $bad
 }
 
@@ -238,5 +251,7 @@ check_cppcheck $c_files || { echo "lint: cppcheck findings above"; rc=1; }
 write_compdb "$lint_dir" $c_files || exit 2
 # shellcheck disable=SC2086
 check_tidy "$lint_dir" $c_files || { echo "lint: clang-tidy findings above"; rc=1; }
+# shellcheck disable=SC2086
+check_format "$root" $all || { echo "lint: clang-format findings above (clang-format -i FILE)"; rc=1; }
 [ $rc -eq 0 ] && echo "lint: ok ($(printf '%s\n' "$c_files" | wc -l) C files)"
 exit $rc
