@@ -240,6 +240,14 @@ def profile(tmp_root, name="Demo", algorithm=None):
     return _KEYS[key]
 
 
+def copy_tree(src, parent, name):
+    """A fresh copy of the tree src as parent/name (symlinks kept as links); returns its path."""
+    d = os.path.join(parent, name)
+    shutil.rmtree(d, True)
+    shutil.copytree(src, d, symlinks=True)
+    return d
+
+
 def make_config(tmp, profiles, policy="Enforce", name="config.json"):
     out = os.path.join(tmp, name)
     args = ["config", "init", "--policy", policy, "-o", out]

@@ -41,10 +41,7 @@ class Cli(unittest.TestCase):
         shutil.rmtree(cls.tmp, True)
 
     def copy(self, name):
-        d = os.path.join(self.tmp, name)
-        shutil.rmtree(d, True)
-        shutil.copytree(self.fn, d, symlinks=True)
-        return d
+        return h.copy_tree(self.fn, self.tmp, name)
 
     def cli_to(self, out_path, *args):
         """Run build/sigboot with stdout on out_path; returns (status, stderr)."""

@@ -146,10 +146,7 @@ class Tamper(unittest.TestCase):
         shutil.rmtree(cls.tmp, True)
 
     def copy(self, name):
-        d = os.path.join(self.tmp, name)
-        shutil.rmtree(d, True)
-        shutil.copytree(self.signed, d, symlinks=True)
-        return d
+        return h.copy_tree(self.signed, self.tmp, name)
 
     def zip_of(self, d):
         z = d + ".zip"
@@ -218,8 +215,7 @@ class Tamper(unittest.TestCase):
     def test_large_package_signature_checked_while_hashing(self):
         """From 256 KiB of files on, the bootstrap checks the signature on a
         thread while it hashes: the same verdicts, tampered or not."""
-        big = os.path.join(self.tmp, "big-signed")
-        shutil.copytree(self.signed, big, symlinks=True)
+        big = self.copy("big-signed")
         shutil.rmtree(os.path.join(big, ".sigboot"))
         write(big, "lib/model.bin", os.urandom(300 * 1024))
         h.sigboot_cli("sign", "--key", self.prof["key"], "--profile", self.prof["profile"], big)
@@ -240,9 +236,7 @@ class Tamper(unittest.TestCase):
                                                            os.path.join(r, SIG)), MISMATCH))
         for name, mutate, expect in cases:
             with self.subTest(name):
-                d = os.path.join(self.tmp, name)
-                shutil.rmtree(d, True)
-                shutil.copytree(big, d, symlinks=True)
+                d = h.copy_tree(big, self.tmp, name)
                 mutate(d)
                 self.assertEqual(self.verify(d, self.enforce)[0], expect, name)
                 for config in (self.enforce, self.warn):
