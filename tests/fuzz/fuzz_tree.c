@@ -227,7 +227,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     static struct vfy_tree sentinel; /* *out must be reset to NULL on failure */
     struct reader r = {data, size};
     struct vfy_limits lim;
-    struct vfy_scan_opts opts = {1};
+    struct vfy_scan_opts opts = {.threads = 1};
     struct vfy_tree *t = &sentinel;
     struct sb_err e = {0};
     char dir[512];

@@ -110,7 +110,7 @@ static size_t check_open(const struct vfy_limits *lim, size_t size)
 static struct vfy_tree *scan(const struct vfy_limits *lim, size_t nrec)
 {
     static struct vfy_tree sentinel;
-    struct vfy_scan_opts opts = {1};
+    struct vfy_scan_opts opts = {.threads = 1};
     struct vfy_tree *t = &sentinel;
     struct sb_err e = {0};
     struct vfy_limits def;
