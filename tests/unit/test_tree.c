@@ -1109,6 +1109,78 @@ static void test_escape(void **state)
     assert_non_null(strstr(out, "..."));
 }
 
+/* ---- the walk-done hook (vfy_scan_opts.on_sig) ---- */
+
+struct sig_seen {
+    unsigned calls;
+    unsigned char sig[16];
+    size_t len;
+    uint64_t bytes;
+};
+
+static void on_sig_record(void *ctx, const unsigned char *sig, size_t len, uint64_t bytes)
+{
+    struct sig_seen *s = ctx;
+    s->calls++;
+    s->len = len;
+    memcpy(s->sig, sig, len < sizeof(s->sig) ? len : sizeof(s->sig));
+    s->bytes = bytes;
+}
+
+static int scan_hooked(const struct fx *f, enum mode m, struct sig_seen *seen, struct vfy_tree **t,
+                       struct sb_err *err)
+{
+    struct vfy_scan_opts o = {.threads = 2, .on_sig = on_sig_record, .on_sig_ctx = seen};
+    struct vfy_limits lim;
+    vfy_limits_default(&lim);
+    set_mode(&lim, m);
+    memset(seen, 0, sizeof(*seen));
+    sb_err_clear(err);
+    return vfy_tree_scan_dir_ex(f->root, &o, &lim, NULL, t, err);
+}
+
+/* Called once, after the walk, with the signature file's bytes and the total
+ * size of the files (the signature file not counted), in both hashing modes;
+ * never without a signature file, never when the walk fails. */
+static void test_on_sig_hook(void **state)
+{
+    struct fx *f = *state;
+    struct vfy_tree *t = NULL;
+    struct sig_seen seen;
+    struct sb_err err;
+    enum mode m;
+
+    put(f, "a.txt", "hello", 5, 0644);
+    put(f, "lib/b.bin", "0123456789", 10, 0644);
+    for (m = M_POOL; m <= M_HERE; m++) {
+        assert_int_equal(scan_hooked(f, m, &seen, &t, &err), 0);
+        assert_int_equal(seen.calls, 0); /* no signature file */
+        vfy_tree_free(t);
+    }
+    put(f, ".sigboot/package.sigstore.json", "{\"sig\":1}", 9, 0644);
+    for (m = M_POOL; m <= M_HERE; m++) {
+        assert_int_equal(scan_hooked(f, m, &seen, &t, &err), 0);
+        assert_int_equal(seen.calls, 1);
+        assert_int_equal(seen.len, 9);
+        assert_memory_equal(seen.sig, "{\"sig\":1}", 9);
+        assert_int_equal(seen.bytes, 15);
+        assert_int_equal(t->total_bytes, 15);
+        vfy_tree_free(t);
+    }
+    /* A walk that fails (a FIFO is refused) does not call it. */
+    {
+        char p[T_PATH];
+        pathf(p, f, "lib/zfifo");
+        assert_int_equal(mkfifo(p, 0644), 0);
+    }
+    for (m = M_POOL; m <= M_HERE; m++) {
+        t = NULL;
+        assert_int_not_equal(scan_hooked(f, m, &seen, &t, &err), 0);
+        assert_null(t);
+        assert_int_equal(seen.calls, 0);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1133,6 +1205,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_read_sizes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pool_thresholds, setup, teardown),
         cmocka_unit_test_setup_teardown(test_root_errors, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_on_sig_hook, setup, teardown),
         cmocka_unit_test(test_escape),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
