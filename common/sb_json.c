@@ -45,8 +45,19 @@ bool sb_utf8_is_valid(const unsigned char *s, size_t n)
     return true;
 }
 
-/* Scan the raw text before cJSON sees it: NUL bytes, \u0000 escapes inside
- * strings, and nesting depth. cJSON's own checks cover the grammar. */
+static bool is_hex(char c)
+{
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
+
+/* Scan the raw text before cJSON sees it: NUL bytes, escapes inside strings,
+ * and nesting depth. cJSON's own checks cover the rest of the grammar, but
+ * not escapes: it reads \u followed by anything but four hex digits as
+ * \u0000, which would cut a key or value short in C ("a\uZZZZb" -> "a"), and
+ * it skips the byte after any backslash before looking at it (a NUL there
+ * went through), and it takes control bytes in strings as they are. So every
+ * escape is checked here, as RFC 8259 section 7 has it, \u0000 is refused as
+ * before, and so is an unescaped byte below 0x20 in a string. */
 static int prescan(const char *p, size_t len, const char *what, struct sb_err *err)
 {
     size_t i;
@@ -58,13 +69,27 @@ static int prescan(const char *p, size_t len, const char *what, struct sb_err *e
         if (c == '\0')
             return sb_err_set(err, SB_E_PARSE, "%s: NUL byte at offset %zu", what, i);
         if (in_str) {
+            if ((unsigned char)c < 0x20)
+                return sb_err_set(err, SB_E_PARSE,
+                                  "%s: unescaped control byte in a string at offset %zu", what, i);
             if (c == '\\') {
-                if (i + 1 >= len)
-                    break;
-                if (p[i + 1] == 'u' && len - i >= 6 && memcmp(p + i + 2, "0000", 4) == 0)
-                    return sb_err_set(err, SB_E_PARSE, "%s: \\u0000 in a string at offset %zu",
-                                      what, i);
-                i++;
+                char x = i + 1 < len ? p[i + 1] : '\0';
+                if (x == 'u') {
+                    if (len - i < 6 || !is_hex(p[i + 2]) || !is_hex(p[i + 3]) ||
+                        !is_hex(p[i + 4]) || !is_hex(p[i + 5]))
+                        return sb_err_set(err, SB_E_PARSE,
+                                          "%s: \\u without four hex digits at offset %zu", what, i);
+                    if (memcmp(p + i + 2, "0000", 4) == 0)
+                        return sb_err_set(err, SB_E_PARSE, "%s: \\u0000 in a string at offset %zu",
+                                          what, i);
+                    i += 5;
+                } else if (x == '"' || x == '\\' || x == '/' || x == 'b' || x == 'f' || x == 'n' ||
+                           x == 'r' || x == 't') {
+                    i++;
+                } else {
+                    return sb_err_set(err, SB_E_PARSE,
+                                      "%s: invalid escape in a string at offset %zu", what, i);
+                }
             } else if (c == '"') {
                 in_str = false;
             }

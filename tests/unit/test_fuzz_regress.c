@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -145,6 +146,74 @@ static void test_json_int_range(void **state)
     assert_int_equal(json_int("{\"n\":3601}", 0, 3600, &v), -1);
 }
 
+static int json_ok(const char *doc, size_t len, char **first_key, char **first_str)
+{
+    struct sb_err e = {0};
+    cJSON *j = sb_json_parse(doc, len, "test", &e);
+
+    if (j == NULL) {
+        assert_int_equal(e.code, SB_E_PARSE);
+        return -1;
+    }
+    if (first_key != NULL)
+        *first_key = strdup(j->child->string);
+    if (first_str != NULL)
+        *first_str = strdup(cJSON_IsString(j->child) ? j->child->valuestring : "");
+    cJSON_Delete(j);
+    return 0;
+}
+
+/* json_ok on a NUL-free document. */
+static int json_oks(const char *doc, char **first_key, char **first_str)
+{
+    return json_ok(doc, strlen(doc), first_key, first_str);
+}
+
+/* fuzz_json: {"a\u\<NUL>udU":...} was accepted with the key "a". The
+ * prescan skipped the byte after every backslash without looking at it, and
+ * cJSON reads \u followed by anything but four hex digits as \u0000, which
+ * cuts a C string short: "a\uZZZZb" became the key "a". Every escape is now
+ * checked (RFC 8259 section 7), and unescaped control bytes in strings are
+ * refused too. */
+static void test_json_escapes(void **state)
+{
+    static const char crash[] = "{\"a\\u\\\0udU\":\"\\u01e9\\u2=d\\e00\"}";
+    char *k = NULL;
+    char *v = NULL;
+
+    (void)state;
+    assert_int_equal(json_ok(crash, sizeof(crash) - 1, NULL, NULL), -1);
+    assert_int_equal(json_oks("{\"a\\uZZZZb\":1}", NULL, NULL), -1);
+    assert_int_equal(json_oks("{\"a\\u12\":1}", NULL, NULL), -1);
+    assert_int_equal(json_oks("{\"a\\u00G1\":1}", NULL, NULL), -1);
+    assert_int_equal(json_oks("{\"a\":\"x\\u00\"}", NULL, NULL), -1);
+    assert_int_equal(json_oks("{\"a\\x\":1}", NULL, NULL), -1);
+    assert_int_equal(json_oks("{\"a\\'\":1}", NULL, NULL), -1);
+    assert_int_equal(json_oks("{\"a\":\"b\\", NULL, NULL), -1); /* backslash at the end */
+    assert_int_equal(json_oks("{\"a\tb\":1}", NULL, NULL), -1); /* raw TAB in a key */
+    assert_int_equal(json_oks("{\"a\":\"x\ny\"}", NULL, NULL), -1);
+    assert_int_equal(json_oks("{\"a\":\"\\u0000\"}", NULL, NULL), -1);
+    /* Twins: every valid escape, in keys and values, decoded in full. */
+    assert_int_equal(json_oks("{\"a\\u00e9b\":1}", &k, NULL), 0);
+    assert_string_equal(k, "a\xc3\xa9"
+                           "b");
+    free(k);
+    k = NULL;
+    assert_int_equal(json_oks("{\"k\":\"\\\"\\\\\\/\\b\\f\\n\\r\\t\\u0041\"}", &k, &v), 0);
+    assert_string_equal(k, "k");
+    assert_string_equal(v, "\"\\/\b\f\n\r\tA");
+    free(k);
+    k = NULL;
+    free(v);
+    v = NULL;
+    assert_int_equal(json_oks("{\"s\":\"\\uD83D\\uDE00 \\uFFFF\"}", NULL, &v), 0);
+    assert_string_equal(v, "\xf0\x9f\x98\x80 \xef\xbf\xbf");
+    free(v);
+    v = NULL;
+    /* Whitespace between tokens is not inside a string. */
+    assert_int_equal(json_oks("{\n\t\"a\" :\r\n 1}", NULL, NULL), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -152,6 +221,7 @@ int main(void)
         cmocka_unit_test(test_time_extremes),
         cmocka_unit_test(test_b64_failure_appends_nothing),
         cmocka_unit_test(test_json_int_range),
+        cmocka_unit_test(test_json_escapes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
