@@ -1802,6 +1802,10 @@ def main(argv=None):
             reason = "timeout"
         elif stop_signal:
             reason = "signal"
+        elif server.ext_init_failure is not None and (rt is not None or args.extensions_dir):
+            # Before exit_after: a failed init ends the run even if the runtime, started already,
+            # has served every event by the time this loop looks (Lambda resets the environment).
+            reason = "extension_init_failed"
         elif server.done:
             if rt is not None:
                 rt.exited.wait(max(0.0, min(args.exit_grace_ms / 1000.0, deadline - time.monotonic())))
@@ -1809,8 +1813,6 @@ def main(argv=None):
                     reason = "timeout"
                     break
             reason = "exit_after"
-        elif server.ext_init_failure is not None and (rt is not None or args.extensions_dir):
-            reason = "extension_init_failed"   # Lambda resets the environment: the runtime is stopped
         elif rt is not None and rt.exited.is_set():
             end = time.monotonic() + 0.5       # let in-flight requests of the dead runtime finish
             while not server.idle() and time.monotonic() < end:

@@ -540,6 +540,7 @@ EXTENSION = textwrap.dedent("""\
                      {"Lambda-Extension-Identifier": xid, "Lambda-Extension-Function-Error-Type": "Extension.Late"})
         r = conn.getresponse(); r.read()
         note(init_error=r.status)
+        open(os.environ["RUNTIME_MARK"] + ".late", "w").close()   # lets a waiting runtime go on
         sys.exit(1)
     conn.request("GET", "/2020-01-01/extension/event/next", headers={"Lambda-Extension-Identifier": xid})
     r = conn.getresponse()
@@ -547,10 +548,14 @@ EXTENSION = textwrap.dedent("""\
     sys.exit(0)
 """ % sys.executable)
 
-# A runtime that marks that it started, then serves as TINY_RUNTIME does.
+# A runtime that marks that it started, waits for the file RUNTIME_WAIT_FOR names (if set; at
+# most 10 s), then serves as TINY_RUNTIME does.
 MARKING_RUNTIME = textwrap.dedent("""\
-    import os
+    import os, time
     open(os.environ["RUNTIME_MARK"], "w").close()
+    wait_for, end = os.environ.get("RUNTIME_WAIT_FOR"), time.monotonic() + 10
+    while wait_for and not os.path.exists(wait_for) and time.monotonic() < end:
+        time.sleep(0.01)
 """) + TINY_RUNTIME
 
 
@@ -719,7 +724,10 @@ class ExtensionsDir(unittest.TestCase):
         # Lambda starts the runtime once every extension registered: an init/error after that cannot
         # keep function code from running (why sigboot's extension fails before registering).
         self.add("a_late")
-        rc, summary, rec, notes = self.run_emu(modes={"a_late": "late_init_error"})
+        # The runtime waits until the init/error is in (it would otherwise serve its one event and
+        # end the run first on a loaded machine): the ordering under test, made deterministic.
+        rc, summary, rec, notes = self.run_emu("--env", "RUNTIME_WAIT_FOR=%s.late" % self.mark,
+                                               modes={"a_late": "late_init_error"})
         self.assertTrue(os.path.exists(self.mark), "the runtime ran before the init/error")
         f = summary["extension_init_failure"]
         self.assertEqual((f["reason"], f["error_type"], f["extension_error_type"], f["runtime_started"]),
