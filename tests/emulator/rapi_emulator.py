@@ -821,6 +821,7 @@ class Extension:
         self.init_error = self.exit_error = None
         self.launch_error = None
         self.shutdown_sent = False
+        self.shutdown_written = False     # the SHUTDOWN response left (or failed): safe to stop
         self.waiting = 0                  # event/next calls blocked right now
         self.log_path = None
 
@@ -1131,8 +1132,14 @@ class Server:
         deadline = int(time.time() * 1000) + self.args.extension_shutdown_ms
         body = json.dumps({"eventType": "SHUTDOWN", "deadlineMs": deadline, "shutdownReason": reason}).encode()
         self.record(conn, req, 200, "ext_next", ext.ext_id, extension=ext.name, event="SHUTDOWN")
-        conn.respond(200, body, close=not req.keep_alive,
-                     extra=(("Lambda-Extension-Event-Identifier", uuid4_from(os.urandom(16))),))
+        try:
+            conn.respond(200, body, close=not req.keep_alive,
+                         extra=(("Lambda-Extension-Event-Identifier", uuid4_from(os.urandom(16))),))
+        finally:
+            # Only now may the main thread shut the sockets down (shutdown_extensions waits for it).
+            with self.cond:
+                ext.shutdown_written = True
+                self.cond.notify_all()
         if not req.keep_alive:
             conn.close()
 
@@ -1257,9 +1264,10 @@ class Server:
         for ext in list(self.extensions):
             if ext.proc is None or ext.proc.pid is None:
                 # Driven by a client: within the grace, let its event/next (blocked already, or
-                # still on the way) receive the SHUTDOWN before we stop.
+                # still on the way) receive the SHUTDOWN before we stop. Wait until the response
+                # is written, not only decided: server.stop() shuts every socket down.
                 with self.cond:
-                    while (not ext.shutdown_sent and ext.state in ("registered", "ready")
+                    while (not ext.shutdown_written and ext.state in ("registered", "ready")
                            and "SHUTDOWN" in (ext.events or []) and time.monotonic() < end):
                         self.cond.wait(max(0.0, end - time.monotonic()))
                 continue
