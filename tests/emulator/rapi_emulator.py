@@ -10,7 +10,7 @@ shared/reference/peer-bench.md ([bench]); [ext] is the Lambda Extensions API pag
 Usage (see --help):
   rapi_emulator.py [--port 0] [--port-file F] [--events N] [--event-file F | --event TEXT | --script S.json]
                    [--timeout-ms 3000] [--exit-after] [--exit-grace-ms 2000] [--max-seconds 60]
-                   [--check-echo] [--record R.json] [--refuse-first MS | --no-listen]
+                   [--check-echo] [--record R.json] [--refuse-first MS [--listen-when F] | --no-listen]
                    [--runtime-log F] [--env K=V]... [--extensions-dir DIR [--extension-env K=V]...
                    [--extension-log-dir D] [--extension-init-timeout-ms 10000] [--extension-shutdown-ms 2000]
                    [--extension-launcher CMD [--extension-base-env FILE]]]
@@ -118,6 +118,9 @@ Design decisions (why):
   Without --exit-after that /next blocks until SIGTERM/SIGINT or --max-seconds.
 - The spawned runtime's stdout+stderr go to --runtime-log, else to our stderr, so our stdout holds
   only the final one-line JSON summary.
+- GET /_emulator/status (not a Lambda route; neither recorded nor counted) returns the counters
+  and each extension's state and number of blocked event/next calls, so tests can wait for the
+  emulator to have seen a request instead of sleeping.
 """
 
 import argparse
@@ -140,6 +143,7 @@ from urllib.parse import unquote
 
 API_PREFIX = "/2018-06-01/"
 EXT_PREFIX = "/2020-01-01/extension/"            # Extensions API [ext]
+STATUS_PATH = "/_emulator/status"                # ours, for tests (see the docstring)
 MAX_EXTENSIONS = 10                            # "up to 10 extensions" [ext "Init phase"]
 EXT_BODY_KEEP = 64 * 1024                      # a register body is a few bytes
 # Variables Lambda does not pass to extensions [ext "Environment variables"] (and every "_" name).
@@ -997,6 +1001,8 @@ class Server:
     # -- dispatch
     def process(self, conn, req):
         path = req.path
+        if path == STATUS_PATH and req.method == "GET":
+            return self.on_status(conn, req)
         if path.startswith(EXT_PREFIX):
             return self.on_extension(conn, req, path[len(EXT_PREFIX):])
         rest = path[len(API_PREFIX):] if path.startswith(API_PREFIX) else None
@@ -1014,6 +1020,17 @@ class Server:
         n, _ = conn.read_body(req, None, DRAIN_CAP)
         self.record(conn, req, 404, "unknown", body_len=n)
         conn.respond(404, error_body(404, "unknown path " + path, "NotFound"), close=not req.keep_alive)
+        if not req.keep_alive:
+            conn.close()
+
+    def on_status(self, conn, req):
+        """For tests to wait on: counters and extension states, read under the lock."""
+        conn.read_body(req, None, DRAIN_CAP)
+        with self.cond:
+            doc = dict(self.c, unsettled=self.unsettled, stopping=self.stopping,
+                       extensions=[{"name": e.name, "state": e.state, "waiting": e.waiting}
+                                   for e in self.extensions])
+        conn.respond(200, json.dumps(doc).encode(), close=not req.keep_alive)
         if not req.keep_alive:
             conn.close()
 
@@ -1294,7 +1311,10 @@ class Server:
                 self.t_first_next, first = req.t_ns, True
             index = self.next_index
             if index < self.script.total:
+                # Unsettled from the moment its index is taken: another thread must not see
+                # next_index == total with nothing unsettled while this one is handed out.
                 self.next_index += 1
+                self.unsettled += 1
                 step = self.script.step(index)
                 self.c["events_served"] += 1
                 if step.fault and not step.fault.startswith("response_"):
@@ -1311,6 +1331,7 @@ class Server:
         fault = step.fault
         if fault == "next_500":       # container error: the runtime should exit [ref §1 next]
             with self.cond:
+                self.unsettled -= 1        # no invocation: nothing will answer it
                 all_done = self._settle()
             self.record(conn, req, 500, "next", fault=fault)
             conn.respond(500, error_body(500, "injected container error"))
@@ -1359,10 +1380,9 @@ class Server:
         with self.cond:       # registered before sending, so a fast answer always finds it
             self.invocations[rid] = inv
             self.inv_list.append(inv)
-            if inv.settled:
+            if inv.settled:               # a step that expects no answer
+                self.unsettled -= 1
                 all_done = self._settle()
-            else:
-                self.unsettled += 1
         self.record(conn, req, 200, "next", rid, fault=fault)
         if all_done:
             self._all_done_snapshot()
@@ -1616,6 +1636,8 @@ def parse_args(argv):
     ref = p.add_mutually_exclusive_group()
     ref.add_argument("--refuse-first", type=int, default=0, metavar="MS",
                      help="bind at once but listen only after MS ms (connections refused meanwhile)")
+    p.add_argument("--listen-when", metavar="F",
+                   help="with --refuse-first: listen as soon as file F exists, even before MS ms")
     ref.add_argument("--no-listen", action="store_true", help="bind but never listen")
     p.add_argument("--spawn", action="store_true", help="start the runtime given after --")
     p.add_argument("--runtime-log", help="runtime stdout+stderr (default: our stderr)")
@@ -1645,6 +1667,8 @@ def parse_args(argv):
     for kv in args.env + args.extension_env:
         if "=" not in kv:
             p.error("--env and --extension-env take K=V")
+    if args.listen_when and not args.refuse_first:
+        p.error("--listen-when needs --refuse-first")
     if args.extensions_dir and (args.no_listen or args.refuse_first):
         p.error("--extensions-dir needs the API from the start (no --no-listen / --refuse-first)")
     if (args.extension_launcher or args.extension_base_env) and not args.extensions_dir:
@@ -1800,7 +1824,8 @@ def main(argv=None):
             server.runtime, reason = None, "spawn_failed"
     if args.refuse_first and reason is None:
         end = min(deadline, time.monotonic() + args.refuse_first / 1000.0)
-        while time.monotonic() < end and not stop_signal:
+        while (time.monotonic() < end and not stop_signal
+               and not (args.listen_when and os.path.exists(args.listen_when))):
             time.sleep(min(0.01, max(0.0, end - time.monotonic())))
         server.listen()
     rt = server.runtime
